@@ -1,0 +1,157 @@
+"""`python -m grader`: grade submissions, make stubs. A thin layer over keyword-only functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from grader import ROOT, environment, reports
+from grader.exercises import declared_points, exercise_names, suite_path
+from grader.plugin import STATE, GradingState
+from grader.results import CheckResult, ExerciseResult, SubmissionResult
+
+DEFAULT_OUT = ROOT / "build" / "grade"
+
+
+class UsageError(Exception):
+    """Bad input from the person running the grader; printed without a traceback."""
+
+
+def grade(
+    *,
+    targets: list[Path],
+    exercises: list[str] | None = None,
+    device: str = "all",
+    timeout_scale: float = 1.0,
+) -> list[SubmissionResult]:
+    """Grade each target directory on the chosen exercises; one result per target."""
+    known = exercise_names()
+    exercises = exercises or known
+    unknown = [name for name in exercises if name not in known]
+    if unknown:
+        raise UsageError(f"unknown exercise {', '.join(unknown)}; the exercises are: "
+                         f"{', '.join(known)}")
+    for target in targets:
+        if not target.is_dir():
+            raise UsageError(f"{target} is not a directory")
+        if not any((target / f"{name}.py").is_file() for name in exercises):
+            raise UsageError(f"{target} holds no exercise module (expected one of: "
+                             f"{', '.join(f'{n}.py' for n in exercises)})")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    clock = time.perf_counter()
+    capture = _Capture()
+    args = [
+        *(str(suite_path(name)) for name in exercises),
+        *(f"--grade-target={target.resolve()}" for target in targets),
+        f"--grade-device={device}",
+        f"--grade-timeout-scale={timeout_scale}",
+        f"--rootdir={ROOT}",
+        "-p", "grader.plugin",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-W", "ignore",
+    ]
+    code = pytest.main(args, plugins=[capture])
+    if capture.state is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the grading session failed (pytest exit code {int(code)})")
+    seconds = time.perf_counter() - clock
+    env = environment.describe(capture.state.devices)
+    return [
+        _submission(capture.state, target.resolve(), exercises, env, started_at, seconds)
+        for target in targets
+    ]
+
+
+class _Capture:
+    """A plugin object that keeps the grading state when the session ends."""
+
+    state: GradingState | None = None
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.state = session.config.stash.get(STATE, None)
+
+
+def _submission(state: GradingState, target: Path, exercises: list[str], env: dict,
+                started_at: str, seconds: float) -> SubmissionResult:
+    results = []
+    for name in exercises:
+        exercise = ExerciseResult(name=name, max_score=declared_points(name))
+        for (check_exercise, check_name), (title, points) in state.checks.items():
+            if check_exercise == name:
+                runs = state.runs.get((str(target), name, check_name), [])
+                exercise.checks.append(CheckResult(name, check_name, title, points, runs))
+        results.append(exercise)
+    errors = sum(run.outcome == "error" for e in results for c in e.checks for run in c.runs)
+    return SubmissionResult(str(target), results, env, started_at, seconds, errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    g = commands.add_parser("grade", help="grade exercise modules and print the table")
+    g.add_argument("--target", action="append", type=Path, metavar="DIR",
+                   help="directory holding exercise modules (default exercises/; repeatable)")
+    g.add_argument("--exercise", action="append", metavar="NAME",
+                   help=f"grade only this exercise (repeatable): {', '.join(exercise_names())}")
+    g.add_argument("--device", default="all", choices=("cpu", "cuda", "all"))
+    g.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help=f"where reports go (default {DEFAULT_OUT.relative_to(ROOT)}): "
+                        "results.json, or with several targets one folder each and gradebook.csv")
+    g.add_argument("--json", type=Path, metavar="PATH",
+                   help="Gradescope results.json for a single target (default OUT/results.json)")
+    g.add_argument("--junit", type=Path, metavar="PATH",
+                   help="also write JUnit XML (single target; with several, OUT/<name>/junit.xml)")
+    g.add_argument("--fail-under", type=float, metavar="SCORE",
+                   help="exit 1 when a submission scores below SCORE")
+    g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
+                   help="multiply every per-call time limit by F (e.g. 2 on a slow machine)")
+    g.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+    s = commands.add_parser("stubs", help="generate exercises/ from solutions/")
+    s.add_argument("--check", action="store_true",
+                   help="only report whether the committed stubs are up to date")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "stubs":
+            from grader import stubs
+
+            return stubs.main(check=args.check)
+        return _grade_command(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _grade_command(args: argparse.Namespace) -> int:
+    targets = args.target or [ROOT / "exercises"]
+    several = len(targets) > 1
+    if several and (args.json or args.junit):
+        raise UsageError("--json and --junit take one target; with several, see --out")
+    if several and len({t.resolve().name for t in targets}) < len(targets):
+        raise UsageError("several targets share a folder name; their reports would collide")
+    results = grade(targets=targets, exercises=args.exercise, device=args.device,
+                    timeout_scale=args.timeout_scale)
+    for result in results:
+        folder = args.out / Path(result.target).name if several else args.out
+        if several:
+            print(f"\n== {result.target}")
+        print(reports.table(result, verbose=args.verbose))
+        reports.write_json(args.json or folder / "results.json", reports.gradescope(result))
+        junit_path = args.junit or (folder / "junit.xml" if several else None)
+        if junit_path:
+            junit_path.parent.mkdir(parents=True, exist_ok=True)
+            junit_path.write_text(reports.junit(result))
+    if several:
+        (args.out / "gradebook.csv").write_text(reports.gradebook(results))
+        print(f"\ngradebook: {args.out / 'gradebook.csv'}")
+    if any(result.internal_errors for result in results):
+        print("\nthe grader itself failed on some checks (see 'internal error' above)",
+              file=sys.stderr)
+        return 3
+    if args.fail_under is not None and any(r.score < args.fail_under for r in results):
+        return 1
+    return 0

@@ -1,0 +1,29 @@
+"""The exercises: one grading suite `tests/test_<name>.py` each, worth its `EXERCISE_POINTS`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from grader import ROOT
+
+SUITES = ROOT / "tests"
+
+
+def suite_path(name: str) -> Path:
+    return SUITES / f"test_{name}.py"
+
+
+def exercise_names() -> list[str]:
+    """Every exercise that has a grading suite, in alphabetical order."""
+    return sorted(p.stem.removeprefix("test_") for p in SUITES.glob("test_*.py"))
+
+
+def declared_points(name: str) -> float:
+    """The `EXERCISE_POINTS = ...` of a suite, read without importing it."""
+    for node in ast.parse(suite_path(name).read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "EXERCISE_POINTS" for t in node.targets
+        ):
+            return float(ast.literal_eval(node.value))
+    raise ValueError(f"{suite_path(name)} does not declare EXERCISE_POINTS")

@@ -1,0 +1,192 @@
+"""Judges: validate what a submission returned and compare it, with messages a student can act on.
+
+Every failure raises `CheckFailure` whose text says what was checked, on which case,
+what was expected, what came back, and a hint where the symptom matches a known
+mistake. Nothing here runs student code: values arrive as `grader.wire` data.
+"""
+
+from __future__ import annotations
+
+import math
+import reprlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from grader.wire import Foreign, Returned
+
+# (rtol, atol) by dtype and device kind. GPU kernels reorder sums (TF32 is off in the
+# worker's deterministic mode, but reductions still differ), so they get more slack.
+TOLERANCES: dict[tuple[torch.dtype, str], tuple[float, float]] = {
+    (torch.float64, "cpu"): (1e-7, 1e-9),
+    (torch.float64, "cuda"): (1e-6, 1e-8),
+    (torch.float32, "cpu"): (1e-5, 1e-6),
+    (torch.float32, "cuda"): (1e-4, 1e-5),
+    (torch.float16, "cpu"): (1e-2, 1e-3),
+    (torch.float16, "cuda"): (1e-2, 1e-3),
+    (torch.bfloat16, "cpu"): (2e-2, 1e-2),
+    (torch.bfloat16, "cuda"): (2e-2, 1e-2),
+}
+
+
+class CheckFailure(AssertionError):
+    """A check failed; the message is for the student."""
+
+
+def tolerance(dtype: torch.dtype, device: str) -> tuple[float, float]:
+    """(rtol, atol) for comparing values of `dtype` computed on `device`."""
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    return TOLERANCES.get((dtype, kind), (0.0, 0.0))
+
+
+def show(value: Any, limit: int = 160) -> str:
+    """A short printable form of a case or a value."""
+    if isinstance(value, Returned):
+        value = value.value
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= 12:
+            text = str(value.tolist())
+        else:
+            first = value.flatten()[:6].tolist()
+            text = f"tensor of shape {tuple(value.shape)}, first values {first}"
+        return text if len(text) <= limit else text[:limit] + "..."
+    short = reprlib.Repr()
+    short.maxlist = short.maxtuple = short.maxdict = 8
+    short.maxstring = short.maxother = limit
+    text = short.repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def fail(what: str, *, case: Any = None, expected: Any = None, got: Any = None,
+         hint: str | None = None, show_values: bool = True) -> None:
+    """Raise a CheckFailure: `what` went wrong, on `case`, expected vs got, and a hint."""
+    lines = [what]
+    if case is not None:
+        lines.append(f"case: {case if isinstance(case, str) else show(case)}")
+    if show_values and (expected is not None or got is not None):
+        lines.append(f"expected: {show(expected)}")
+        lines.append(f"got:      {show(got)}")
+    if hint:
+        lines.append(f"hint: {hint}")
+    raise CheckFailure("\n".join(lines))
+
+
+def describe_type(value: Any) -> str:
+    if isinstance(value, Returned):
+        return f"a {value.type_name} of dtype {value.dtype} and shape {list(value.shape)}"
+    if isinstance(value, Foreign):
+        return f"a {value.type_name}"
+    return f"a {type(value).__name__} ({show(value, 60)})"
+
+
+def expect_tensor(
+    value: Any,
+    what: str,
+    *,
+    case: Any = None,
+    dtype: torch.dtype | Iterable[torch.dtype] | str | None = None,
+    shape: tuple[int, ...] | None = None,
+    device: str | None = None,
+    finite: bool = True,
+) -> torch.Tensor:
+    """Check that `value` is a tensor of the right kind; return its values (on the CPU).
+
+    dtype: one dtype, several, or "floating"; device: "cpu" or "cuda" (any index).
+    """
+    if not isinstance(value, Returned):
+        fail(f"{what} should return a torch.Tensor, but returned {describe_type(value)}",
+             case=case)
+    if dtype == "floating":
+        if not value.dtype.is_floating_point:
+            fail(f"{what} should return a floating-point tensor, got dtype {value.dtype}",
+                 case=case, hint="convert counts with .float() or .double() before dividing")
+    elif dtype is not None:
+        allowed = (dtype,) if isinstance(dtype, torch.dtype) else tuple(dtype)
+        if value.dtype not in allowed:
+            names = " or ".join(str(d) for d in allowed)
+            fail(f"{what} should return dtype {names}, got {value.dtype}", case=case)
+    if shape is not None and value.shape != tuple(shape):
+        fail(f"{what} should return shape {list(shape)}, got {list(value.shape)}", case=case,
+             hint="a 0-dim tensor has shape []: use .sum() or .squeeze(), not .view(1)"
+             if shape == () else None)
+    if device is not None and value.device.split(":")[0] != device.split(":")[0]:
+        fail(f"{what} returned a tensor on {value.device}, but its inputs were on {device}",
+             case=case, hint="keep results on the inputs' device: avoid .cpu(), .numpy(), "
+             ".item() followed by torch.tensor(...) without device=")
+    if finite and value.dtype.is_floating_point and not torch.isfinite(value.value).all():
+        bad = value.value[~torch.isfinite(value.value)].flatten()[0].item()
+        fail(f"{what} returned a non-finite value ({bad})", case=case,
+             hint="look for a division by zero or the log of zero")
+    return value.value
+
+
+def expect_number(value: Any, what: str, *, case: Any = None) -> float:
+    """A Python number (or a 0-dim tensor, since `.item()` is easy to forget) as a float."""
+    if isinstance(value, Returned) and value.value.numel() == 1:
+        number = value.value.item()
+    elif type(value) in (int, float):
+        number = value
+    else:
+        fail(f"{what} should return a number, but returned {describe_type(value)}", case=case)
+    if not math.isfinite(number):
+        fail(f"{what} returned {number}", case=case,
+             hint="look for a division by zero or the log of zero")
+    return float(number)
+
+
+def assert_close(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    what: str,
+    *,
+    case: Any = None,
+    device: str = "cpu",
+    rtol: float | None = None,
+    atol: float | None = None,
+    hint: str | Callable[[torch.Tensor, torch.Tensor], str | None] | None = None,
+) -> None:
+    """Compare values elementwise within the tolerance table (or explicit rtol/atol)."""
+    actual = torch.as_tensor(actual)
+    expected = torch.as_tensor(expected)
+    if actual.shape != expected.shape:
+        fail(f"{what}: shape {list(actual.shape)}, expected {list(expected.shape)}", case=case)
+    common = torch.promote_types(actual.dtype, expected.dtype)
+    if not common.is_floating_point:
+        common = torch.float64
+    default_rtol, default_atol = tolerance(
+        actual.dtype if actual.dtype.is_floating_point else common, device
+    )
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    a, e = actual.to(torch.float64), expected.to(torch.float64)
+    close = torch.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if bool(close.all()):
+        return
+    index = tuple(int(i) for i in (~close).nonzero()[0])
+    where = f" at index {list(index)}" if actual.dim() else ""
+    message = hint(actual, expected) if callable(hint) else hint
+    fail(f"{what}: mismatch{where} ({int((~close).sum())} of {close.numel()} values differ)",
+         case=case, expected=e[index].item() if index or not e.dim() else e,
+         got=a[index].item() if index or not a.dim() else a, hint=message)
+
+
+def ratio_hint(
+    known: dict[float, str], *, tolerance_: float = 1e-3
+) -> Callable[[torch.Tensor, torch.Tensor], str | None]:
+    """A hint for results off by a constant factor: {factor: advice}."""
+
+    def hint(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+        mask = expected.abs() > 1e-12
+        if not bool(mask.any()):
+            return None
+        ratios = (actual.double()[mask] / expected.double()[mask])
+        ratio = ratios.median().item()
+        if not bool(torch.allclose(ratios, torch.full_like(ratios, ratio), rtol=1e-3)):
+            return None
+        for factor, advice in known.items():
+            if math.isclose(ratio, factor, rel_tol=tolerance_):
+                return f"the result is {ratio:.4g}x the expected one: {advice}"
+        return f"the result is {ratio:.4g}x the expected one: look for a missing or extra scale"
+
+    return hint

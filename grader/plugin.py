@@ -1,0 +1,264 @@
+"""The pytest plugin that turns grading suites into scores.
+
+Options, markers, fixtures and state are registered here, in one place; state lives in
+`config.stash`. A grading test takes the `check` fixture, which binds it to one
+(target, device) pair and runs probes in the sandbox:
+
+    @pytest.mark.points(2)
+    def test_counts(check):
+        '''confusion_counts agrees with scikit-learn'''
+        got = check.student(probes.confusion_counts, case)
+
+Each test module `tests/test_<exercise>.py` grades one exercise and declares its
+total once, as `EXERCISE_POINTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, settings
+
+from grader import ROOT
+from grader.judge import CheckFailure, show
+from grader.results import ERROR, FAILED, NOT_IMPLEMENTED, NOT_RUN, PASSED, DeviceRun
+from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
+
+DEVICES = ("cpu", "cuda")
+SEED = 0
+# Imported once in the fork server, so that each worker starts in milliseconds.
+WORKER_PRELOAD = ("numpy", "sklearn.metrics", "matplotlib.figure", "tests.probes")
+
+settings.register_profile(
+    "grading",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    # Shrinking re-runs student code many times; the case is already small by construction.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+class StudentError(Exception):
+    """The submission's code failed (raised, timed out, crashed) during a probe."""
+
+    def __init__(self, outcome: Outcome, message: str):
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass
+class GradingState:
+    """Everything one pytest session of grading holds, kept in `config.stash`."""
+
+    targets: list[Path]
+    devices: tuple[str, ...]
+    sandbox: Sandbox
+    runs: dict[tuple[str, str, str], list[DeviceRun]] = field(default_factory=dict)
+    checks: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    exercise_points: dict[str, float] = field(default_factory=dict)
+    internal_errors: int = 0
+
+
+STATE = pytest.StashKey[GradingState]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grading")
+    group.addoption("--grade-target", action="append", default=[], metavar="DIR",
+                    help="directory of exercise modules to grade (repeatable; default exercises/)")
+    group.addoption("--grade-device", default="all", choices=("cpu", "cuda", "all"),
+                    help="devices to grade on (default: all present)")
+    group.addoption("--grade-timeout-scale", type=float, default=1.0, metavar="F",
+                    help="multiply every per-call time limit by F (slow machines: F > 1)")
+    group.addoption("--grade-reference", default=str(ROOT / "solutions"), metavar="DIR",
+                    help="directory of the reference modules")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): points a grading check is worth")
+    config.addinivalue_line("markers", "timeout(seconds): per-call time limit of a check")
+    if config.getoption("hypothesis_profile", None) is None:
+        settings.load_profile("grading")
+    targets = [Path(t).resolve() for t in config.getoption("--grade-target")] or [
+        ROOT / "exercises"
+    ]
+    device = config.getoption("--grade-device")
+    config.stash[STATE] = GradingState(
+        targets=targets,
+        devices=DEVICES if device == "all" else (device,),
+        sandbox=Sandbox(reference_dir=Path(config.getoption("--grade-reference")).resolve(),
+                        preload=WORKER_PRELOAD,
+                        startup_allowance=STARTUP_ALLOWANCE
+                        * config.getoption("--grade-timeout-scale")),
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.sandbox.close()
+
+
+def exercise_of(module) -> str:
+    """`tests/test_mcc.py` grades the exercise `mcc`."""
+    return module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "check" not in metafunc.fixturenames:
+        return
+    state = metafunc.config.stash[STATE]
+    params = [(target, device) for target in state.targets for device in state.devices]
+    ids = [f"{target.name}-{device}" for target, device in params]
+    metafunc.parametrize("check", params, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest) -> Check:
+    """The sandbox bound to this test's exercise, target and device."""
+    target, device = request.param
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    state = request.config.stash[STATE]
+    marker = request.node.get_closest_marker("timeout")
+    scale = request.config.getoption("--grade-timeout-scale")
+    return Check(
+        state.sandbox, target, exercise_of(request.module), device,
+        timeout=(marker.args[0] if marker else DEFAULT_TIMEOUT) * scale,
+    )
+
+
+@dataclass
+class Check:
+    """Runs probes for one test: on the submission, and on the reference for comparison."""
+
+    sandbox: Sandbox
+    target: Path
+    exercise: str
+    device: str
+    timeout: float = DEFAULT_TIMEOUT
+    output: str = ""  # what the submission printed in the last call
+    _broken: StudentError | None = None
+
+    def student(self, probe: Callable, case: Any, *, timeout: float | None = None) -> Any:
+        """The probe's result on the submission; a failure of its code raises StudentError.
+
+        timeout: seconds for this call; default the check's limit (`timeout` marker).
+        """
+        if self._broken is not None:
+            # After a hang or a crash, fail fast: hypothesis would otherwise rerun it.
+            raise self._broken
+        outcome = self.sandbox.run(self.target, self.exercise, probe, case, self.device,
+                                   timeout=timeout or self.timeout, seed=SEED)
+        self.output = outcome.output
+        if outcome.ok:
+            return outcome.value
+        error = StudentError(outcome, _explain(outcome, case))
+        if outcome.kind in ("timeout", "crash", "import", "missing_module"):
+            self._broken = error
+        raise error
+
+    def reference(self, probe: Callable, case: Any, *, timeout: float | None = None) -> Any:
+        """The probe's result on the reference (cached); its failure is the grader's fault."""
+        outcome = self.sandbox.run(self.sandbox.reference_dir, self.exercise, probe, case,
+                                   self.device, timeout=timeout or self.timeout, seed=SEED)
+        if not outcome.ok:
+            raise RuntimeError(f"the reference failed on {show(case)}: {outcome.message}\n"
+                               f"{outcome.traceback}\n{outcome.output}")
+        return outcome.value
+
+    def both(self, probe: Callable, case: Any, *, timeout: float | None = None):
+        """(submission's result, reference's result) for the same probe and case."""
+        return self.student(probe, case, timeout=timeout), self.reference(probe, case,
+                                                                           timeout=timeout)
+
+
+def _explain(outcome: Outcome, case: Any) -> str:
+    if outcome.kind == "not_implemented":
+        return "not implemented yet (raises NotImplementedError)"
+    if outcome.kind in ("import", "missing_module", "internal"):
+        return outcome.message
+    where = f" on case {show(case)}" if case is not None else ""
+    if outcome.kind == "missing_name":
+        return f"{outcome.message}{where}: a required function or class is missing"
+    text = f"your code {_verb(outcome)}{where}"
+    if outcome.traceback:
+        text += "\n" + outcome.traceback
+    return text
+
+
+def _verb(outcome: Outcome) -> str:
+    if outcome.kind in ("timeout", "crash"):
+        return outcome.message.removeprefix("the process running your code ")
+    return f"raised {outcome.message}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "check" not in callspec.params:
+        return report
+    if call.when == "setup" and not report.skipped and report.passed:
+        return report
+    if call.when == "teardown" and report.passed:
+        return report
+    state = item.config.stash[STATE]
+    target, device = callspec.params["check"]
+    exercise = exercise_of(item.module)
+    name = item.originalname
+    marker = item.get_closest_marker("points")
+    title = (item.obj.__doc__ or name).strip().splitlines()[0]
+    state.checks[(exercise, name)] = (title, float(marker.args[0]) if marker else 0.0)
+    state.exercise_points[exercise] = float(getattr(item.module, "EXERCISE_POINTS", 0))
+    run = _device_run(item, call, report, device)
+    if run.outcome == ERROR:
+        state.internal_errors += 1
+    state.runs.setdefault((str(target), exercise, name), []).append(run)
+    return report
+
+
+def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
+    seconds = call.duration
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
+        return DeviceRun(device, NOT_RUN, reason.removeprefix("Skipped: "), seconds)
+    if report.passed:
+        return DeviceRun(device, PASSED, "", seconds)
+    exc = _first_leaf(call.excinfo.value) if call.excinfo else None
+    if isinstance(exc, StudentError):
+        outcome = NOT_IMPLEMENTED if exc.outcome.kind == "not_implemented" else FAILED
+        return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds)
+    if isinstance(exc, CheckFailure):
+        check = item.funcargs.get("check")
+        return DeviceRun(device, FAILED, _with_output(str(exc), check.output if check else ""),
+                         seconds)
+    return DeviceRun(device, ERROR, f"internal error of the grader (please report it): "
+                     f"{type(exc).__name__}: {exc}", seconds)
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _with_output(message: str, output: str) -> str:
+    if not output.strip():
+        return message
+    return f"{message}\nyour code printed:\n{output.rstrip()}"
+

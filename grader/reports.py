@@ -1,0 +1,138 @@
+"""Reports made from the results model: the terminal table, Gradescope JSON, JUnit XML, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from grader.results import SubmissionResult
+
+STATUS_WIDTH = 12
+
+
+def table(result: SubmissionResult, *, verbose: bool = False) -> str:
+    """What a student sees: one row per exercise, then why the failing checks failed."""
+    rows = [("exercise", "score", "status", "first failing check")]
+    for exercise in result.exercises:
+        first = exercise.first_failure
+        rows.append((
+            exercise.name,
+            f"{_num(exercise.score)}/{_num(exercise.max_score)}",
+            exercise.status,
+            "" if first is None else first.title,
+        ))
+    rows.append(("total", f"{_num(result.score)}/{_num(result.max_score)}", "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = []
+    for i, row in enumerate(rows):
+        if i == len(rows) - 1:
+            lines.append("-" * (sum(widths) + 6 + len(rows[0][3])))
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        lines.append("  ".join([*cells, row[3]]).rstrip())
+    details = []
+    for exercise in result.exercises:
+        if exercise.status == "not started":
+            continue
+        for check in exercise.checks:
+            if check.passed and not verbose:
+                continue
+            mark = "ok  " if check.passed else "FAIL"
+            details.append(f"{mark} {exercise.name}: {check.title} "
+                           f"[{_num(check.score)}/{_num(check.max_score)}]")
+            for run in check.runs:
+                if run.outcome not in ("passed", "not run"):
+                    text = f"[{run.device}] {run.outcome}: {run.message}"
+                    details.extend("     " + line for line in text.splitlines())
+    if details:
+        lines += ["", *details]
+    return "\n".join(lines)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def gradescope(result: SubmissionResult) -> dict:
+    """Gradescope's results.json: top-level score, and one entry per check."""
+    tests = []
+    for exercise in result.exercises:
+        for check in exercise.checks:
+            tests.append({
+                "name": f"{exercise.name}: {check.title}",
+                "score": check.score,
+                "max_score": check.max_score,
+                "status": "passed" if check.passed else "failed",
+                "output": check.output,
+                "tags": [exercise.name],
+                "visibility": "visible",
+                "extra_data": {"check": check.name,
+                               "devices": {run.device: run.outcome for run in check.runs}},
+            })
+    return {
+        "score": result.score,
+        "execution_time": round(result.seconds, 3),
+        "output": table(result),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "target": result.target,
+            "started_at": result.started_at,
+            "environment": result.environment,
+            "exercises": {e.name: {"score": e.score, "max_score": e.max_score,
+                                   "status": e.status} for e in result.exercises},
+        },
+    }
+
+
+def junit(result: SubmissionResult) -> str:
+    """JUnit XML: a test suite per exercise, a test case per check and device."""
+    suites = ET.Element("testsuites", name="grade", tests="0", failures="0")
+    total = failures = 0
+    for exercise in result.exercises:
+        suite = ET.SubElement(suites, "testsuite", name=exercise.name)
+        counts = {"tests": 0, "failures": 0, "skipped": 0, "errors": 0}
+        for check in exercise.checks:
+            for run in check.runs:
+                counts["tests"] += 1
+                case = ET.SubElement(suite, "testcase", classname=exercise.name,
+                                     name=f"{check.name}[{run.device}]",
+                                     time=f"{run.seconds:.3f}")
+                if run.outcome == "not run":
+                    counts["skipped"] += 1
+                    ET.SubElement(case, "skipped", message=run.message)
+                elif run.outcome == "error":
+                    counts["errors"] += 1
+                    ET.SubElement(case, "error", message=run.message[:200]).text = run.message
+                elif run.outcome != "passed":
+                    counts["failures"] += 1
+                    ET.SubElement(case, "failure", message=run.message.splitlines()[0]
+                                  if run.message else run.outcome).text = run.message
+        for key, value in counts.items():
+            suite.set(key, str(value))
+        total += counts["tests"]
+        failures += counts["failures"]
+    suites.set("tests", str(total))
+    suites.set("failures", str(failures))
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+def gradebook(results: list[SubmissionResult]) -> str:
+    """A CSV row per submission: its score per exercise and in total."""
+    names = sorted({e.name for r in results for e in r.exercises})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", *names, "total", "max_score"])
+    for result in results:
+        scores = {e.name: _num(e.score) for e in result.exercises}
+        writer.writerow([Path(result.target).name, *(scores.get(n, "") for n in names),
+                         _num(result.score), _num(result.max_score)])
+    return buffer.getvalue()
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

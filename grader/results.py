@@ -1,0 +1,132 @@
+"""The results model: one grading run of one submission. Every report is made from it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# How a check went on one device.
+PASSED, FAILED, NOT_RUN, NOT_IMPLEMENTED, ERROR = (
+    "passed", "failed", "not run", "not implemented", "error",
+)
+
+
+@dataclass
+class DeviceRun:
+    """One check on one device."""
+
+    device: str
+    outcome: str  # PASSED, FAILED, NOT_RUN, NOT_IMPLEMENTED or ERROR (a fault of the grader)
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class CheckResult:
+    """A graded check: its points are earned when it passes on every device that ran it."""
+
+    exercise: str
+    name: str
+    title: str
+    max_score: float
+    runs: list[DeviceRun] = field(default_factory=list)
+
+    @property
+    def ran(self) -> list[DeviceRun]:
+        return [run for run in self.runs if run.outcome != NOT_RUN]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.ran) and all(run.outcome == PASSED for run in self.ran)
+
+    @property
+    def not_implemented(self) -> bool:
+        return bool(self.ran) and all(run.outcome == NOT_IMPLEMENTED for run in self.ran)
+
+    @property
+    def score(self) -> float:
+        return self.max_score if self.passed else 0.0
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return PASSED
+        if not self.ran:
+            return NOT_RUN
+        return NOT_IMPLEMENTED if self.not_implemented else FAILED
+
+    @property
+    def output(self) -> str:
+        """What a student reads: each device's outcome, and why it failed."""
+        lines = []
+        for run in self.runs:
+            lines.append(f"[{run.device}] {run.outcome}" + (f": {run.message}" if run.message
+                                                             and run.outcome != PASSED else ""))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "score": self.score, "status": self.status}
+
+
+@dataclass
+class ExerciseResult:
+    name: str
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(check.score for check in self.checks)
+
+    @property
+    def status(self) -> str:
+        """passed, partial, failed, or not started (every check hit NotImplementedError)."""
+        if self.checks and all(check.not_implemented for check in self.checks):
+            return "not started"
+        if self.score >= self.max_score:
+            return "passed"
+        return "partial" if self.score > 0 else "failed"
+
+    @property
+    def first_failure(self) -> CheckResult | None:
+        return next((check for check in self.checks if not check.passed), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+
+@dataclass
+class SubmissionResult:
+    """A submission (a target directory) graded on some devices."""
+
+    target: str
+    exercises: list[ExerciseResult]
+    environment: dict[str, Any]
+    started_at: str
+    seconds: float
+    internal_errors: int = 0
+
+    @property
+    def score(self) -> float:
+        return sum(exercise.score for exercise in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(exercise.max_score for exercise in self.exercises)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "score": self.score,
+            "max_score": self.max_score,
+            "started_at": self.started_at,
+            "seconds": self.seconds,
+            "environment": self.environment,
+            "exercises": [exercise.to_dict() for exercise in self.exercises],
+        }

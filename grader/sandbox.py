@@ -1,0 +1,186 @@
+"""The judging side of the sandbox: workers started on demand, reused, killed on a hang.
+
+One worker per (target directory, exercise) is forked from a fork server that has
+already imported torch, so a fresh worker costs milliseconds. A call that runs past
+its time limit, or a worker that dies, costs only that call: the worker is dropped
+and the next call gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import wire
+from grader.worker import Request, WorkerSpec, serve
+
+DEFAULT_TIMEOUT = 20.0  # seconds per call; checks that train ask for more
+STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call returned: a value, or an error described in plain words."""
+
+    ok: bool
+    value: Any = None
+    kind: str = ""  # for errors: not_implemented, missing_name, exception, timeout, crash, ...
+    message: str = ""
+    traceback: str = ""
+    output: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Any
+    output_path: str
+    calls: int = 0
+
+
+def _context(preload: tuple[str, ...]):
+    ctx = multiprocessing.get_context("forkserver")
+    # Modules imported once, in the server (torch with the worker): each worker is a fork.
+    # torch.use_deterministic_algorithms imports torch._inductor.config, which takes seconds.
+    ctx.set_forkserver_preload(["grader.worker", "torch._inductor.config", *preload])
+    return ctx
+
+
+@dataclass
+class Sandbox:
+    """Runs probes on targets; the reference's results are cached (probes are pure)."""
+
+    reference_dir: Path
+    preload: tuple[str, ...] = ()  # heavy modules submissions commonly import
+    startup_allowance: float = STARTUP_ALLOWANCE
+    threads: int = 1
+    memory_limit: int | None = 8 * 2**30
+    _workers: dict[tuple[str, str], _Worker] = field(default_factory=dict)
+    _cache: dict[bytes, Outcome] = field(default_factory=dict)
+    _tmp: tempfile.TemporaryDirectory = field(
+        default_factory=lambda: tempfile.TemporaryDirectory(prefix="grader-")
+    )
+    round_trips: list[float] = field(default_factory=list)
+
+    def run(
+        self,
+        target: Path,
+        exercise: str,
+        probe: Callable,
+        case: Any,
+        device: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        seed: int = 0,
+    ) -> Outcome:
+        """Run `probe(module, case, device)` in the worker for (target, exercise)."""
+        request = Request(probe.__module__, probe.__name__, case, device, seed)
+        is_reference = Path(target).resolve() == self.reference_dir.resolve()
+        if is_reference:
+            key = hashlib.sha256(pickle.dumps((exercise, request))).digest()
+            if key in self._cache:
+                return self._cache[key]
+        outcome = self._call(Path(target), exercise, request, timeout, device)
+        if is_reference and outcome.kind not in ("timeout", "crash"):
+            self._cache[key] = outcome
+        return outcome
+
+    def _call(
+        self, target: Path, exercise: str, request: Request, timeout: float, device: str
+    ) -> Outcome:
+        key = (str(target.resolve()), exercise)
+        worker = self._workers.get(key)
+        if worker is None:
+            worker = self._workers[key] = self._start(target, exercise, device)
+        allowance = timeout + (self.startup_allowance if worker.calls == 0 else 0.0)
+        worker.calls += 1
+        started = time.perf_counter()
+        try:
+            worker.conn.send(request)
+            if not worker.conn.poll(allowance):
+                self._kill(key)
+                return Outcome(False, kind="timeout", message=f"timed out after {timeout:g} s",
+                               output=_read_output(worker.output_path))
+            reply = wire.loads(worker.conn.recv_bytes())
+        except (EOFError, OSError, BrokenPipeError):
+            return self._crashed(key)
+        self.round_trips.append(time.perf_counter() - started - reply.get("seconds", 0.0))
+        if reply["ok"]:
+            return Outcome(True, value=reply["value"], output=reply["output"],
+                           seconds=reply["seconds"])
+        error = reply["error"]
+        return Outcome(False, kind=error["kind"], message=error["message"],
+                       traceback=error.get("traceback", ""), output=reply["output"],
+                       seconds=reply.get("seconds", 0.0))
+
+    def _start(self, target: Path, exercise: str, device: str) -> _Worker:
+        ctx = _context(self.preload)
+        module_path = target / f"{exercise}.py"
+        output_path = os.path.join(self._tmp.name, f"{len(self._workers)}-{exercise}.out")
+        trusted = target.resolve() == self.reference_dir.resolve()
+        spec = WorkerSpec(
+            exercise=exercise,
+            module_path=str(module_path) if module_path.is_file() else None,
+            trusted=trusted,
+            output_path=output_path,
+            threads=self.threads,
+            # RLIMIT_DATA also caps the CUDA driver's mappings, so GPU workers go without.
+            memory_limit=None if device.startswith("cuda") else self.memory_limit,
+        )
+        parent, child = ctx.Pipe()
+        process = ctx.Process(target=serve, args=(child, spec), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent, output_path)
+
+    def _crashed(self, key: tuple[str, str]) -> Outcome:
+        worker = self._workers[key]
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        output = _read_output(worker.output_path)
+        self._kill(key)
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            reason = {
+                "SIGSEGV": "crashed with a segmentation fault (SIGSEGV)",
+                "SIGKILL": "was killed (SIGKILL), most likely for using too much memory",
+                "SIGABRT": "aborted (SIGABRT)",
+            }.get(name, f"was killed by {name}")
+        else:
+            reason = f"exited with code {code} (os._exit or a hard crash)"
+        return Outcome(False, kind="crash", message=f"the process running your code {reason}",
+                       output=output)
+
+    def _kill(self, key: tuple[str, str]) -> None:
+        worker = self._workers.pop(key)
+        pid = worker.process.pid
+        if worker.process.is_alive():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+
+    def close(self) -> None:
+        for key in list(self._workers):
+            self._kill(key)
+        self._tmp.cleanup()
+
+
+def _read_output(path: str, cap: int = 4000) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read(cap).decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -1,0 +1,111 @@
+"""The engine on hostile submissions, and its reports: it survives, and says why."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.tests.grading import (
+    check_name,
+    exercise_result,
+    failing_checks,
+    graded,
+    run_grader,
+    variants,
+)
+
+HOSTILE = pytest.mark.xdist_group("mcc-hostile")
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
+
+
+def hostile_results() -> dict:
+    # Short limits: the hanging submission would otherwise cost 20 s per check.
+    return graded("mcc", ("HOSTILE",), timeout_scale=0.25)
+
+
+@HOSTILE
+@pytest.mark.parametrize("variant", variants("mcc", "HOSTILE"), ids=lambda v: v.name)
+def test_hostile_submission_loses_only_what_it_breaks(variant):
+    results = hostile_results()[variant.name]
+    feedback = "\n".join(failing_checks(results).values())
+    if variant.expect is not None:
+        assert variant.expect.lower() in feedback.lower(), feedback
+    kept = {check_name(test) for test in results["tests"] if test["score"] == test["max_score"]}
+    assert set(variant.keeps) <= kept, f"{variant.description} broke {set(variant.keeps) - kept}"
+    assert "Traceback" not in feedback and "grader/" not in feedback, feedback
+
+
+@HOSTILE
+def test_import_failures_are_failed_not_not_started():
+    for name in ("raises_on_import", "syntax_error"):
+        result = exercise_result(hostile_results()[name], "mcc")
+        assert (result["score"], result["status"]) == (0, "failed")
+
+
+@HOSTILE
+def test_flooded_output_is_capped():
+    results = hostile_results()["floods_output"]
+    assert exercise_result(results, "mcc")["status"] == "passed"
+    assert len(json.dumps(results)) < 200_000
+
+
+@HOSTILE
+def test_results_validate_against_gradescope_schema():
+    for results in hostile_results().values():
+        jsonschema.validate(results, SCHEMA)
+        assert sum(t["score"] for t in results["tests"]) == results["score"]
+
+
+def without_times(results: dict) -> dict:
+    results = json.loads(json.dumps(results))
+    results.pop("execution_time")
+    results["extra_data"].pop("started_at")
+    return results
+
+
+@pytest.mark.xdist_group("mcc-twice")
+def test_same_submission_same_grade(tmp_path):
+    variant = next(v for v in variants("mcc", "MUTANTS") if v.name == "int64_overflow")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mcc.py").write_text(variant.source("mcc"))
+    outputs = []
+    for run in ("first", "second"):
+        out = tmp_path / f"{run}.json"
+        junit = tmp_path / f"{run}.xml"
+        process = run_grader("grade", "--target", str(tmp_path / "sub"), "--exercise", "mcc",
+                             "--device", "cpu", "--json", str(out), "--junit", str(junit))
+        assert process.returncode == 0, process.stderr
+        assert "mcc" in process.stdout and "partial" in process.stdout
+        outputs.append(without_times(json.loads(out.read_text())))
+        suites = ET.parse(junit).getroot()
+        assert int(suites.get("failures")) > 0
+    assert outputs[0] == outputs[1]
+    assert 0 < outputs[0]["score"] < 20
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--exercise", "nope"], "unknown exercise nope"),
+        (["--target", "/does/not/exist"], "is not a directory"),
+        (["--target", "{empty}"], "holds no exercise module"),
+    ],
+)
+def test_bad_input_gets_a_message_not_a_traceback(tmp_path, args, message):
+    (tmp_path / "empty").mkdir()
+    args = [a.replace("{empty}", str(tmp_path / "empty")) for a in args]
+    process = run_grader("grade", *args, "--out", str(tmp_path / "out"))
+    assert process.returncode == 2
+    assert message in process.stderr
+    assert "Traceback" not in process.stderr
+
+
+def test_fail_under_sets_the_exit_code(tmp_path):
+    process = run_grader("grade", "--exercise", "mcc", "--device", "cpu", "--fail-under", "1",
+                         "--out", str(tmp_path))
+    assert process.returncode == 1
+    assert "not started" in process.stdout

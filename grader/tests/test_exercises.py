@@ -1,0 +1,96 @@
+"""Every exercise's grading suite against known submissions.
+
+The reference gets full marks, the stub 0 and "not started", every mutant loses
+points with feedback that names its mistake, every alternative gets full marks, and
+every check is failed by at least one mutant (a check no mutant fails proves nothing).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from grader.exercises import declared_points, exercise_names, suite_path
+from grader.tests.grading import check_name, exercise_result, failing_checks, graded, variants
+
+# How many known mistakes and correct alternatives each exercise must keep (from its issue).
+MINIMUM_VARIANTS = {
+    "mcc": (8, 3),
+    "grad_accumulation": (10, 3),
+    "solubility": (12, 3),
+    "secondary_structure": (10, 3),
+    "optimizers": (10, 3),
+}
+
+
+def per_exercise(kind: str | None = None) -> list:
+    """Params (exercise[, variant]) grouped so one xdist worker grades each exercise once."""
+    params = []
+    for exercise in exercise_names():
+        group = pytest.mark.xdist_group(exercise)
+        if kind is None:
+            params.append(pytest.param(exercise, marks=group, id=exercise))
+        else:
+            params += [pytest.param(exercise, v, marks=group, id=f"{exercise}-{v.name}")
+                       for v in variants(exercise, kind)]
+    return params
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_points_add_up(exercise):
+    """The points of a suite's checks add up to its declared EXERCISE_POINTS."""
+    total = 0.0
+    for node in ast.walk(ast.parse(suite_path(exercise).read_text())):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.points":
+            total += ast.literal_eval(node.args[0])
+    assert total == declared_points(exercise) == 20
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_enough_variants(exercise):
+    mutants, alternatives = MINIMUM_VARIANTS[exercise]
+    assert len(variants(exercise, "MUTANTS")) >= mutants
+    assert len(variants(exercise, "ALTERNATIVES")) >= alternatives
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_reference_gets_full_marks(exercise):
+    results = graded(exercise)["reference"]
+    assert exercise_result(results, exercise) == {
+        "score": declared_points(exercise), "max_score": declared_points(exercise),
+        "status": "passed"}, failing_checks(results)
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_stub_is_not_started(exercise):
+    results = graded(exercise)["stub"]
+    assert exercise_result(results, exercise)["score"] == 0
+    assert exercise_result(results, exercise)["status"] == "not started"
+
+
+@pytest.mark.parametrize(("exercise", "variant"), per_exercise("MUTANTS"))
+def test_mutant_loses_points_and_is_told_why(exercise, variant):
+    results = graded(exercise)[variant.name]
+    result = exercise_result(results, exercise)
+    assert result["score"] < result["max_score"], f"{variant.description}: full marks"
+    feedback = "\n".join(failing_checks(results).values())
+    assert variant.expect.lower() in feedback.lower(), (
+        f"{variant.description}: the feedback does not say {variant.expect!r}:\n{feedback}")
+
+
+@pytest.mark.parametrize(("exercise", "variant"), per_exercise("ALTERNATIVES"))
+def test_alternative_gets_full_marks(exercise, variant):
+    results = graded(exercise)[variant.name]
+    result = exercise_result(results, exercise)
+    assert result["score"] == result["max_score"], (variant.description, failing_checks(results))
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_every_check_is_failed_by_some_mutant(exercise):
+    results = graded(exercise)
+    checks = {check_name(test) for test in results["reference"]["tests"]}
+    caught = {check_name(test) for name, result in results.items()
+              if name in {v.name for v in variants(exercise, "MUTANTS")}
+              for test in result["tests"] if test["score"] < test["max_score"]}
+    assert checks - caught == set(), "checks that no mutant fails"

@@ -1,0 +1,204 @@
+"""The worker process: imports one submission module and runs probes on it.
+
+It is the only place student code runs. Every call is re-seeded, so a probe's result
+is a function of (probe, case, device) alone, whatever ran before it. Results go
+back through `grader.wire`, errors as plain descriptions; the parent enforces the
+time limit by killing the whole process group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import os
+import random
+import resource
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader import wire
+
+OUTPUT_CAP = 4000  # characters of student output kept per call
+FILE_SIZE_LIMIT = 64 * 2**20  # bytes any one file (the output file too) may grow to
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker loads and how it is confined."""
+
+    exercise: str
+    module_path: str | None  # None: the target has no module for this exercise
+    trusted: bool  # the reference; untrusted workers cannot import `solutions`
+    output_path: str
+    threads: int = 1
+    memory_limit: int | None = None  # bytes of data segment; None where CUDA is used
+
+
+@dataclass(frozen=True)
+class Request:
+    probe_module: str
+    probe_name: str
+    case: Any
+    device: str
+    seed: int
+
+
+class _BlockSolutions(importlib.abc.MetaPathFinder):
+    """A submission is only its exercise modules: it may not borrow the reference."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname == "solutions" or fullname.startswith("solutions."):
+            raise ImportError(f"submissions cannot import {fullname!r}")
+        return None
+
+
+def serve(conn, spec: WorkerSpec) -> None:
+    """Entry point of the worker process: answer requests until the pipe closes."""
+    os.setpgrp()  # the parent kills the whole group, children of student code included
+    _confine(spec)
+    submission: ModuleType | None = None
+    import_error: dict | None = None
+    while True:
+        try:
+            request: Request = conn.recv()
+        except EOFError:
+            return
+        started = time.perf_counter()
+        if submission is None and import_error is None:
+            submission, import_error = _import_submission(spec)
+        if import_error is not None:
+            reply = {"ok": False, "error": import_error}
+        else:
+            reply = _run(submission, request, spec)
+        reply["output"] = _take_output(spec.output_path)
+        reply["seconds"] = time.perf_counter() - started
+        try:
+            data = wire.dumps(reply)
+        except Exception as exc:  # noqa: BLE001 - reported, never raised
+            data = wire.dumps(
+                {"ok": False, "error": _describe(exc, spec, kind="unsendable"), "output": ""}
+            )
+        conn.send_bytes(data)
+
+
+def _confine(spec: WorkerSpec) -> None:
+    out = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    # With SIGXFSZ ignored, a flood of output makes `print` raise instead of killing us.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+    if spec.memory_limit is not None:
+        resource.setrlimit(resource.RLIMIT_DATA, (spec.memory_limit, spec.memory_limit))
+    os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # deterministic cuBLAS
+    os.environ["OMP_NUM_THREADS"] = str(spec.threads)
+    torch.set_num_threads(spec.threads)
+    # warn_only: ops without a deterministic kernel (e.g. bincount on CUDA) still run.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    if not spec.trusted:
+        sys.meta_path.insert(0, _BlockSolutions())
+
+
+def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None]:
+    if spec.module_path is None:
+        return None, {
+            "kind": "missing_module",
+            "message": f"no {spec.exercise}.py in the graded directory",
+        }
+    _seed(0)
+    module_spec = importlib.util.spec_from_file_location(spec.exercise, spec.module_path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[spec.exercise] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException as exc:  # noqa: BLE001 - any failure of student code is reported
+        sys.modules.pop(spec.exercise, None)
+        error = _describe(exc, spec, kind="import")
+        error["message"] = f"could not import {spec.exercise}.py: {error['message']}"
+        return None, error
+    return module, None
+
+
+def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> dict:
+    try:
+        probe = getattr(importlib.import_module(request.probe_module), request.probe_name)
+    except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as such
+        return {"ok": False, "error": {"kind": "internal", "message": repr(exc), "traceback": ""}}
+    _seed(request.seed)
+    try:
+        value = probe(submission, request.case, request.device)
+        _sync(request.device)
+        plain = wire.to_plain(value)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit included: reported, not obeyed
+        return {"ok": False, "error": _describe(exc, spec, submission=submission)}
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return {"ok": True, "value": plain}
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA generators too
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()  # surface asynchronous CUDA errors inside the call
+
+
+def _describe(
+    exc: BaseException, spec: WorkerSpec, *, kind: str | None = None, submission=None
+) -> dict:
+    """A student-readable account of an exception: kind, message, student frames only."""
+    if kind is None:
+        kind = _classify(exc, submission)
+    frames = [
+        f"  {Path(f.filename).name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+        for f in traceback.extract_tb(exc.__traceback__)
+        if spec.module_path and os.path.exists(f.filename)
+        if os.path.samefile(f.filename, spec.module_path)
+    ]
+    if isinstance(exc, SystemExit):
+        message = f"called sys.exit({exc.code!r})"
+    elif isinstance(exc, SyntaxError):
+        message = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    elif isinstance(exc, MemoryError | torch.OutOfMemoryError):
+        message = f"ran out of memory ({type(exc).__name__})"
+    else:
+        text = str(exc).strip().splitlines()
+        message = type(exc).__name__ + (f": {text[0][:300]}" if text else "")
+    return {"kind": kind, "message": message, "traceback": "\n".join(frames[-5:])}
+
+
+def _classify(exc: BaseException, submission) -> str:
+    if isinstance(exc, NotImplementedError):
+        return "not_implemented"
+    if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is submission:
+        return "missing_name"
+    return "exception"
+
+
+def _take_output(path: str) -> str:
+    """The output since the last call, capped; the file is emptied so it cannot grow."""
+    with open(path, "rb") as f:
+        head = f.read(OUTPUT_CAP + 1)
+        size = os.fstat(f.fileno()).st_size
+    os.truncate(path, 0)
+    text = head[:OUTPUT_CAP].decode("utf-8", "replace")
+    if size > OUTPUT_CAP:
+        text += f"\n... ({size - OUTPUT_CAP} more bytes of output not shown)"
+    return text

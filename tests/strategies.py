@@ -1,0 +1,204 @@
+"""Hypothesis strategies for the grading suites, in one place."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+LABEL_DTYPES = ("int64", "bool", "float32", "int32")
+
+
+@st.composite
+def binary_labels(draw, max_size: int = 40) -> dict:
+    """Two equal-length 0/1 label lists and a dtype; one-class and tiny cases come early."""
+    size = draw(st.integers(1, max_size))
+    y_true = draw(st.lists(st.integers(0, 1), min_size=size, max_size=size))
+    y_pred = draw(st.lists(st.integers(0, 1), min_size=size, max_size=size))
+    return {"y_true": y_true, "y_pred": y_pred, "dtype": draw(st.sampled_from(LABEL_DTYPES))}
+
+
+@st.composite
+def class_labels(draw, min_classes: int = 2, max_classes: int = 6, max_size: int = 60) -> dict:
+    """Two equal-length lists of class indices in [0, K) and K."""
+    k = draw(st.integers(min_classes, max_classes))
+    size = draw(st.integers(1, max_size))
+    labels = st.lists(st.integers(0, k - 1), min_size=size, max_size=size)
+    return {"y_true": draw(labels), "y_pred": draw(labels), "num_classes": k}
+
+
+# ---------------------------------------------------------------------------- solubility
+
+AMINO_ACID_LETTERS = "ACDEFGHIKLMNPQRSTVWY"
+RARE_LETTERS = "XUBZO"  # occur in real data sets; encoded as 0
+
+
+@st.composite
+def protein_records(draw, max_proteins: int = 5, max_length: int = 30) -> dict:
+    """Sequences (about 1 letter in 10 rare), 0/1 labels, and a max_len that truncates some."""
+    count = draw(st.integers(1, max_proteins))
+    letter = st.sampled_from(AMINO_ACID_LETTERS * 2 + RARE_LETTERS)
+    sequence = st.lists(letter, min_size=1, max_size=max_length).map("".join)
+    return {
+        "sequences": draw(st.lists(sequence, min_size=count, max_size=count)),
+        "labels": draw(st.lists(st.integers(0, 1), min_size=count, max_size=count)),
+        "max_len": draw(st.integers(1, max_length)),
+    }
+
+
+@st.composite
+def token_items(draw, max_items: int = 6, max_length: int = 12) -> dict:
+    """Unpadded token lists (0 = unknown residue, still a real position) and their labels."""
+    count = draw(st.integers(1, max_items))
+    tokens = st.lists(st.integers(0, 20), min_size=1, max_size=max_length)
+    return {
+        "tokens": draw(st.lists(tokens, min_size=count, max_size=count)),
+        "labels": draw(st.lists(st.integers(0, 1), min_size=count, max_size=count)),
+    }
+
+
+# --- secondary_structure ---------------------------------------------------------------
+
+PROTEIN_LETTERS = "ACDEFGHIKLMNPQRSTVWY"
+UNKNOWN_LETTERS = "XBZUO"
+
+
+@st.composite
+def protein_batches(draw, max_batch: int = 4, max_length: int = 12) -> dict:
+    """1-4 sequences of 0-12 letters, mostly amino acids, sometimes X, B, Z, U, O."""
+    letters = st.one_of(st.sampled_from(PROTEIN_LETTERS), st.sampled_from(UNKNOWN_LETTERS))
+    sequence = st.lists(letters, max_size=max_length).map("".join)
+    return {"sequences": draw(st.lists(sequence, min_size=1, max_size=max_batch))}
+
+
+@st.composite
+def state_batches(draw, max_batch: int = 4, max_length: int = 10) -> dict:
+    """1-4 strings over HEC and a padded length at least as long as the longest."""
+    states = st.lists(st.sampled_from("HEC"), max_size=max_length).map("".join)
+    strings = draw(st.lists(states, min_size=1, max_size=max_batch))
+    longest = max(len(s) for s in strings)
+    return {"states": strings, "length": longest + draw(st.integers(0, 3))}
+
+
+@st.composite
+def scored_masks(draw, max_batch: int = 4, max_length: int = 10) -> dict:
+    """A 0/1 mask (B, L) with at least one 1, a seed, and what the targets off the mask are."""
+    batch = draw(st.integers(1, max_batch))
+    length = draw(st.integers(1, max_length))
+    rows = st.lists(st.integers(0, 1), min_size=length, max_size=length)
+    mask = draw(st.lists(rows, min_size=batch, max_size=batch).filter(
+        lambda m: any(any(row) for row in m)))
+    return {"mask": mask, "seed": draw(st.integers(0, 10_000)),
+            "padding_targets": draw(st.sampled_from(("-100", "classes")))}
+
+
+@st.composite
+def window_cases(draw, max_batch: int = 4, max_length: int = 10) -> dict:
+    """Sequence lengths (the longest fills the batch unless extra_padding), F and k."""
+    lengths = draw(st.lists(st.integers(1, max_length), min_size=1, max_size=max_batch))
+    return {"lengths": lengths, "extra_padding": draw(st.integers(0, 2)),
+            "features": draw(st.integers(1, 4)), "half_window": draw(st.integers(0, 4)),
+            "seed": draw(st.integers(0, 10_000))}
+
+
+# --- grad_accumulation ------------------------------------------------------------------
+
+
+@st.composite
+def accumulation_cases(draw, ragged: bool = False) -> dict:
+    """A small MLP (F, hidden, outputs), a task, and micro-batch sizes (equal unless ragged)."""
+    task = draw(st.sampled_from(("classification", "regression")))
+    count = draw(st.integers(2 if ragged else 1, 5))
+    if ragged:
+        sizes = draw(st.lists(st.integers(1, 9), min_size=count, max_size=count).filter(
+            lambda s: len(set(s)) > 1))
+    else:
+        sizes = [draw(st.integers(1, 8))] * count
+    return {"seed": draw(st.integers(0, 10_000)), "task": task,
+            "in_features": draw(st.integers(1, 6)), "hidden": draw(st.integers(1, 8)),
+            "outputs": draw(st.integers(2 if task == "classification" else 1, 4)),
+            "sizes": sizes}
+
+
+# --- optimizers -------------------------------------------------------------------------
+
+PARAMETER_SHAPES = st.lists(st.lists(st.integers(1, 4), max_size=2), min_size=1, max_size=3)
+
+
+@st.composite
+def optimizer_settings(draw, optimizer: str) -> dict:
+    """All hyperparameters of one optimizer ('sgd', 'adam' or 'adamw'), betas as a list."""
+    settings = {"lr": draw(st.sampled_from((1e-3, 0.01, 0.1, 0.3)))}
+    if optimizer == "sgd":
+        settings["momentum"] = draw(st.sampled_from((0.0, 0.5, 0.9, 0.99)))
+    else:
+        settings["betas"] = [draw(st.sampled_from((0.0, 0.5, 0.9))),
+                             draw(st.sampled_from((0.9, 0.99, 0.999)))]
+        settings["eps"] = draw(st.sampled_from((1e-8, 1e-6, 1e-3, 0.1)))
+    settings["weight_decay"] = draw(st.sampled_from((0.0, 0.01, 0.1)))
+    return settings
+
+
+@st.composite
+def optimizer_cases(draw, optimizer: str | None = None, groups: int = 1,
+                    skip: bool = False) -> dict:
+    """Parameter shapes per group, hyperparameters and a gradient schedule (float64).
+
+    The constructor gets all, some or none of the hyperparameters (none: its defaults);
+    with several groups each group overrides some of them. With `skip`, some parameters
+    have no gradient at some steps, the first one always at step 0.
+    """
+    optimizer = optimizer or draw(st.sampled_from(("sgd", "adam", "adamw")))
+    defaults = draw(optimizer_settings(optimizer))
+    defaults = {key: defaults[key] for key in draw(st.sampled_from(
+        (tuple(defaults), (), ("lr",), ("weight_decay",))))}
+    group_list = []
+    for _ in range(groups):
+        group = {"shapes": draw(PARAMETER_SHAPES)}
+        if groups > 1:
+            overrides = draw(optimizer_settings(optimizer))
+            keys = draw(st.sets(st.sampled_from(tuple(overrides)), min_size=1))
+            group.update({key: overrides[key] for key in sorted(keys)})
+        group_list.append(group)
+    steps = draw(st.integers(3 if skip else 1, 10))
+    case = {"optimizer": optimizer, "defaults": defaults, "groups": group_list, "steps": steps,
+            "grad_scale": draw(st.sampled_from((1e-3, 1.0, 10.0))),
+            "seed": draw(st.integers(0, 10_000))}
+    if skip:
+        count = sum(len(group["shapes"]) for group in group_list)
+        pairs = st.tuples(st.integers(0, steps - 1), st.integers(0, count - 1))
+        case["skip"] = sorted({(0, 0), *draw(st.lists(pairs, max_size=6))})
+    return case
+
+
+LOSS_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def loss_histories():
+    """2-3 optimizers' histories on a coarse grid (ties are common), and a threshold.
+
+    Final validation losses differ, and no two runs reach the threshold at the same
+    epoch with the same loss (EXERCISES.md leaves those ties open).
+    """
+    return _any_loss_histories().filter(_no_open_tie)
+
+
+@st.composite
+def _any_loss_histories(draw) -> dict:
+    names = draw(st.sampled_from((("sgd", "adam", "adamw"), ("adamw", "sgd"), ("adam", "sgd"))))
+    epochs = draw(st.integers(1, 5))
+    finals = draw(st.permutations(LOSS_GRID))[: len(names)]
+    histories = {}
+    for name, final in zip(names, finals, strict=False):
+        train = draw(st.lists(st.sampled_from(LOSS_GRID), min_size=epochs, max_size=epochs))
+        val = draw(st.lists(st.sampled_from(LOSS_GRID), min_size=epochs - 1,
+                            max_size=epochs - 1))
+        histories[name] = {"train_loss": train, "val_loss": [*val, final]}
+    return {"histories": histories, "threshold": draw(st.sampled_from(LOSS_GRID))}
+
+
+def _no_open_tie(case: dict) -> bool:
+    firsts = []
+    for history in case["histories"].values():
+        reached = [(e, loss) for e, loss in enumerate(history["train_loss"])
+                   if loss <= case["threshold"]]
+        firsts += reached[:1]
+    return len(set(firsts)) == len(firsts)

@@ -1,0 +1,219 @@
+"""Grading suite of the `mcc` exercise: scikit-learn is the oracle, the reference the witness."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import pytest
+import torch
+from hypothesis import example, given, settings
+from sklearn.metrics import confusion_matrix
+from sklearn.metrics import matthews_corrcoef as sklearn_mcc
+
+from grader.judge import assert_close, expect_number, expect_tensor, fail
+from tests import strategies
+from tests.probes import mcc as probes
+
+EXERCISE_POINTS = 20
+
+COUNT_NAMES = ("tp", "tn", "fp", "fn")
+
+
+def oracle_counts(case: dict) -> tuple[int, int, int, int]:
+    tn, fp, fn, tp = confusion_matrix(case["y_true"], case["y_pred"], labels=[0, 1]).ravel()
+    return int(tp), int(tn), int(fp), int(fn)
+
+
+def counts_hint(got: tuple, expected: tuple) -> str | None:
+    tp, tn, fp, fn = expected
+    if got == (tn, tp, fn, fp):
+        return "the classes are swapped: 1 is the positive class"
+    if got == (tp, tn, fn, fp):
+        return "fp and fn are swapped: a false positive is a predicted 1 whose truth is 0"
+    if sum(got) != sum(expected):
+        return f"the four counts add up to {sum(got)}, but there are {sum(expected)} samples"
+    return None
+
+
+def student_counts(check, case: dict) -> tuple[int, ...]:
+    returned = check.student(probes.confusion_counts, case)
+    if not isinstance(returned, tuple | list) or len(returned) != 4:
+        fail("confusion_counts should return a tuple (tp, tn, fp, fn) of four tensors",
+             case=case, got=returned, show_values=True, expected="(tp, tn, fp, fn)")
+    return tuple(
+        int(expect_tensor(value, f"confusion_counts ({name})", case=case, dtype=torch.int64,
+                          shape=(), device=check.device))
+        for name, value in zip(COUNT_NAMES, returned, strict=True)
+    )
+
+
+def zero_denominator(case: dict) -> bool:
+    tp, tn, fp, fn = oracle_counts(case)
+    return (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn) == 0
+
+
+OVERFLOW_HINT = ("(TP+FP)(TP+FN)(TN+FP)(TN+FN) exceeds the int64 range (about 9.2e18) for "
+                 "millions of samples: convert the counts to float64 before multiplying")
+ZERO_HINT = ("one factor of the denominator is 0 here (a class is missing from the truth or the "
+             "predictions): return 0.0 in that case, as scikit-learn does")
+
+
+def student_mcc(check, case: dict, probe=probes.matthews_corrcoef) -> torch.Tensor:
+    """The submission's MCC as a validated 0-dim float tensor; nan explained."""
+    value = expect_tensor(check.student(probe, case), "matthews_corrcoef", case=case,
+                          dtype="floating", shape=(), device=check.device, finite=False)
+    if not torch.isfinite(value):
+        large = probe is probes.large_matthews_corrcoef
+        hint = OVERFLOW_HINT if large else ZERO_HINT if zero_denominator(case) else None
+        fail(f"matthews_corrcoef returned {value.item()}", case=case, hint=hint)
+    return value
+
+
+@pytest.mark.points(2)
+def test_confusion_counts_types(check):
+    """confusion_counts returns four 0-dim int64 tensors on the labels' device"""
+    for case in (
+        {"y_true": [1, 0, 1, 1, 0], "y_pred": [1, 1, 0, 1, 0], "dtype": "int64"},
+        {"y_true": [1, 0, 1, 1, 0], "y_pred": [1, 1, 0, 1, 0], "dtype": "bool"},
+        {"y_true": [0, 1, 1], "y_pred": [0, 0, 1], "dtype": "float32"},
+    ):
+        student_counts(check, case)
+
+
+@pytest.mark.points(3)
+@given(case=strategies.binary_labels())
+@example(case={"y_true": [1], "y_pred": [1], "dtype": "int64"})
+@example(case={"y_true": [0, 0, 0], "y_pred": [1, 0, 1], "dtype": "bool"})
+@settings(max_examples=40)
+def test_confusion_counts_match_sklearn(check, case):
+    """confusion_counts agrees with scikit-learn's confusion matrix"""
+    got, expected = student_counts(check, case), oracle_counts(case)
+    if got != expected:
+        fail("confusion_counts: wrong counts (tp, tn, fp, fn)", case=case, expected=expected,
+             got=got, hint=counts_hint(got, expected))
+
+
+@pytest.mark.points(3)
+@given(case=strategies.binary_labels())
+@settings(max_examples=40)
+def test_mcc_matches_sklearn(check, case):
+    """matthews_corrcoef agrees with scikit-learn on random labels"""
+    got = student_mcc(check, case)
+    expected = sklearn_mcc(case["y_true"], case["y_pred"])
+    assert_close(got, torch.tensor(expected, dtype=torch.float64), "matthews_corrcoef",
+                 case=case, device=check.device,
+                 hint=lambda a, e: "the sign is flipped: the numerator is TP*TN - FP*FN"
+                 if math.isclose(a.item(), -e.item(), abs_tol=1e-6) else None)
+
+
+@pytest.mark.points(2)
+def test_mcc_zero_denominator(check):
+    """matthews_corrcoef is 0.0 when a class is absent from truth or predictions"""
+    for case in (
+        {"y_true": [1], "y_pred": [1]},
+        {"y_true": [0], "y_pred": [1]},
+        {"y_true": [1, 1, 1, 1], "y_pred": [1, 0, 1, 0]},
+        {"y_true": [0, 1, 0, 1], "y_pred": [0, 0, 0, 0]},
+        {"y_true": [0, 0, 0], "y_pred": [0, 0, 0]},
+    ):
+        got = student_mcc(check, case)
+        if got.item() != 0.0:
+            fail("matthews_corrcoef should be 0.0 when a factor of the denominator is 0",
+                 case=case, expected=0.0, got=got.item(),
+                 hint=ZERO_HINT)
+
+
+@pytest.mark.points(2)
+def test_mcc_result_type(check):
+    """matthews_corrcoef returns a 0-dim floating tensor on the labels' device"""
+    for dtype in ("int64", "bool", "float32"):
+        student_mcc(check, {"y_true": [1, 0, 1, 1, 0, 0], "y_pred": [1, 0, 0, 1, 1, 0],
+                            "dtype": dtype})
+
+
+@pytest.mark.points(2)
+@pytest.mark.timeout(60)
+def test_mcc_millions_of_samples(check):
+    """matthews_corrcoef is exact for millions of samples (no integer overflow)"""
+    for case in ({"n": 3_000_000, "seed": 1, "positive_rate": 0.5, "error_rate": 0.1},
+                 {"n": 4_000_000, "seed": 2, "positive_rate": 0.3, "error_rate": 0.45}):
+        expected = large_oracle(tuple(sorted(case.items())))
+        got = student_mcc(check, case, probe=probes.large_matthews_corrcoef)
+        assert_close(got, torch.tensor(expected, dtype=torch.float64), "matthews_corrcoef",
+                     case=case, device=check.device, hint=OVERFLOW_HINT)
+
+
+@functools.cache
+def large_oracle(case_items: tuple) -> float:
+    y_true, y_pred = probes.large_labels(dict(case_items))
+    return sklearn_mcc(y_true.numpy(), y_pred.numpy())
+
+
+INVALID_CASES = (
+    ("confusion_counts", {"y_true": [1, 0, 1], "y_pred": [1, 0]}, "different lengths"),
+    ("matthews_corrcoef", {"y_true": [1, 0], "y_pred": [1, 0, 0, 1]}, "different lengths"),
+    ("matthews_corrcoef", {"y_true": [1, 0, 2], "y_pred": [1, 0, 1]}, "a label 2"),
+    ("matthews_corrcoef", {"y_true": [1, 0, 1], "y_pred": [0.5, 0.0, 1.0], "dtype": "float32"},
+     "a label 0.5"),
+    ("matthews_corrcoef", {"y_true": [], "y_pred": []}, "empty labels"),
+    ("multiclass_mcc", {"y_true": [0, 1, 3], "y_pred": [0, 1, 2], "num_classes": 3},
+     "a class outside [0, K)"),
+    ("multiclass_mcc", {"y_true": [0, 1], "y_pred": [0, 1, 2], "num_classes": 3},
+     "different lengths"),
+)
+
+
+@pytest.mark.points(2)
+def test_invalid_labels_raise(check):
+    """invalid labels raise ValueError (lengths, values outside 0/1, empty, classes >= K)"""
+    for function, case, problem in INVALID_CASES:
+        outcome = check.student(probes.invalid_labels, {**case, "function": function})
+        if outcome["raised"] != "ValueError":
+            got = (f"it raised {outcome['raised']}: {outcome['message']}" if outcome["raised"]
+                   else f"it returned {outcome['returned']}")
+            fail(f"{function} should raise ValueError for {problem}, but {got}", case=case,
+                 hint="validate the inputs first and raise ValueError naming the problem")
+
+
+@pytest.mark.points(2)
+@given(case=strategies.class_labels())
+@example(case={"y_true": [0, 1, 2, 3, 4, 5], "y_pred": [0, 1, 2, 3, 4, 5], "num_classes": 6})
+@example(case={"y_true": [2, 2, 2], "y_pred": [2, 2, 2], "num_classes": 3})
+@settings(max_examples=30)
+def test_multiclass_mcc_matches_sklearn(check, case):
+    """multiclass_mcc equals scikit-learn's multiclass MCC for K = 2..6"""
+    got = expect_tensor(check.student(probes.multiclass_mcc, case), "multiclass_mcc", case=case,
+                        dtype="floating", shape=(), device=check.device)
+    expected = sklearn_mcc(case["y_true"], case["y_pred"])
+    assert_close(got, torch.tensor(expected, dtype=torch.float64), "multiclass_mcc", case=case,
+                 device=check.device,
+                 hint="R_K is not the mean of one-vs-rest MCCs: build the K x K confusion "
+                 "matrix and use Gorodkin's formula from the docstring")
+
+
+@pytest.mark.points(2)
+def test_evaluate_classifier_matches_reference(check):
+    """evaluate_classifier matches the reference on a fixed model and loader"""
+    case = {"seed": 3, "num_batches": 5, "batch_size": 8}
+    got, expected = check.both(probes.evaluate_classifier, case)
+    if not isinstance(got["metrics"], dict):
+        fail("evaluate_classifier should return a dict", case=case, got=got["metrics"],
+             expected="{'accuracy': ..., 'precision': ..., ...}")
+    if not all(flag is False for flag in got["training_flags"]):
+        fail("evaluate_classifier ran the model in training mode", case=case,
+             hint="call model.eval() first: dropout must be off when evaluating")
+    if any(got["grad_flags"]):
+        fail("evaluate_classifier computed gradients", case=case,
+             hint="wrap the loop in torch.no_grad() (or decorate the function with it)")
+    missing = sorted(set(expected["metrics"]) - set(got["metrics"]))
+    if missing:
+        fail(f"evaluate_classifier's dict lacks {missing}", case=case)
+    for name, reference in expected["metrics"].items():
+        value = expect_number(got["metrics"][name], f"evaluate_classifier['{name}']", case=case)
+        if not math.isclose(value, reference, rel_tol=1e-5, abs_tol=1e-6):
+            hint = None
+            if name == "auc" and math.isclose(value, 1 - reference, abs_tol=1e-6):
+                hint = "the AUC is 1 - expected: rank by P(class 1), softmax(logits)[:, 1]"
+            fail(f"evaluate_classifier['{name}'] differs from the reference", case=case,
+                 expected=reference, got=value, hint=hint)
