@@ -1,0 +1,568 @@
+"""Optimizer comparison: SGD with momentum, Adam and AdamW, written by hand and raced.
+
+Part A: the three update rules, each a `torch.optim.Optimizer` subclass that takes
+exactly the same steps as its PyTorch counterpart. For a parameter p with gradient g
+at step t (counted per parameter, starting at 1), learning rate lr, weight decay wd:
+
+    SGDMomentum   g <- g + wd * p                       (L2 penalty, before momentum)
+                  b <- g at the first step, else  b <- momentum * b + g
+                  p <- p - lr * b
+
+    Adam          g <- g + wd * p                       (L2 penalty, coupled)
+                  m <- beta1 * m + (1 - beta1) * g       v <- beta2 * v + (1 - beta2) * g^2
+                  m_hat = m / (1 - beta1^t)              v_hat = v / (1 - beta2^t)
+                  p <- p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    AdamW         p <- p * (1 - lr * wd)                (decoupled decay, before the rest)
+                  then the Adam update above with wd = 0
+
+m and v start at zero; the bias corrections undo that start. Parameters whose `.grad` is
+None take no step at all: their state (and their step count t) does not advance.
+
+Part B: the experiment of the notes. Train the solubility classifier three times, once
+per optimizer, from identical initial weights; plot training (solid) and validation
+(dashed) loss; say which optimizer converges fastest and which ends lowest.
+
+Course notes: Preliminary Note 3, section 2 (optimizers: momentum, Adam, AdamW and
+decoupled weight decay) and Exercise 2 (optimizer comparison).
+
+Run the comparison: `python -m exercises.optimizers` (or `solutions.`), options
+`--data-dir DIR --epochs N --out PNG`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from torch import nn
+
+History = dict[str, list[float]]
+OPTIMIZER_NAMES = ("sgd", "adam", "adamw")
+
+
+class SGDMomentum(torch.optim.Optimizer):
+    """Stochastic gradient descent with (heavy-ball) momentum and L2 weight decay.
+
+    Must take the same steps as `torch.optim.SGD(params, lr, momentum=momentum,
+    dampening=0, weight_decay=weight_decay, nesterov=False)`, for every parameter group
+    (each group may set its own lr, momentum and weight_decay; missing ones take the
+    defaults given here).
+
+    For each parameter p of each group whose `p.grad` is not None:
+        g = p.grad + weight_decay * p          (the decay goes *into* the momentum)
+        b = g (a copy) at p's first step, else b = momentum * b + g   (no dampening)
+        p = p - lr * b
+    Keep b in `self.state[p]` (one state per parameter, e.g. key "momentum_buffer"), and
+    update p in place, on p's own device and dtype. Skip parameters with `.grad` None.
+
+    Hint: Preliminary Note 3, section 2 (momentum). `torch.optim.Optimizer.__init__(params,
+    defaults)` builds `self.param_groups` (each a dict with "params" and the hyperparameters)
+    and `self.state` (a dict from parameter to its own state dict).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+    ) -> None:
+        # BEGIN SOLUTION
+        defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        """One update of every parameter that has a gradient; returns closure() if given.
+
+        `@torch.no_grad()` is there because the update itself must not be recorded by
+        autograd; a closure re-evaluates the loss, which does need gradients.
+        """
+        # BEGIN SOLUTION
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad
+                if group["weight_decay"] != 0:
+                    grad = grad.add(param, alpha=group["weight_decay"])
+                state = self.state[param]
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = grad.clone()
+                else:
+                    state["momentum_buffer"].mul_(group["momentum"]).add_(grad)
+                param.add_(state["momentum_buffer"], alpha=-group["lr"])
+        return loss
+        # END SOLUTION
+
+
+class Adam(torch.optim.Optimizer):
+    """Adam with bias correction and coupled (L2) weight decay.
+
+    Must take the same steps as `torch.optim.Adam(params, lr, betas, eps, weight_decay)`
+    (amsgrad off), for every parameter group (groups may override any hyperparameter).
+
+    For each parameter p whose `p.grad` is not None, with t = the number of steps p itself
+    has taken, counting this one (a parameter skipped earlier has a smaller t than others):
+        g = p.grad + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g            (m, v start as zeros shaped like p)
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1 ** t);  v_hat = v / (1 - beta2 ** t)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)   (eps outside the square root)
+    Keep m, v and t in `self.state[p]`, per parameter. Skip parameters with `.grad` None.
+
+    The subtle points: t is per parameter, not a counter of `step()` calls; without the
+    bias corrections the first steps are far too small (m starts at zero).
+
+    Hint: Preliminary Note 3, section 2 (Adam).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        # BEGIN SOLUTION
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        """One update of every parameter that has a gradient; returns closure() if given."""
+        # BEGIN SOLUTION
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad
+                if group["weight_decay"] != 0:
+                    grad = grad.add(param, alpha=group["weight_decay"])
+                _adam_moments_and_update(self.state[param], param, grad, group, beta1, beta2)
+        return loss
+        # END SOLUTION
+
+
+class AdamW(torch.optim.Optimizer):
+    """Adam with decoupled weight decay (Loshchilov and Hutter).
+
+    Must take the same steps as `torch.optim.AdamW(params, lr, betas, eps, weight_decay)`
+    (amsgrad off), for every parameter group.
+
+    For each parameter p whose `p.grad` is not None:
+        p = p * (1 - lr * weight_decay)     first, and the gradient is NOT changed
+        then exactly Adam's update with g = p.grad (m, v, bias corrections, eps, per-
+        parameter step count t).
+    Skip parameters with `.grad` None (no decay for them either).
+
+    The subtle point: the decay shrinks the weights directly instead of entering m and v,
+    so Adam's per-coordinate scaling does not weaken it. Adding weight_decay * p to the
+    gradient is Adam's (coupled) L2 penalty, a different rule.
+
+    Hint: Preliminary Note 3, section 2 (AdamW, decoupled weight decay).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        # BEGIN SOLUTION
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+        # END SOLUTION
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        """One update of every parameter that has a gradient; returns closure() if given."""
+        # BEGIN SOLUTION
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                param.mul_(1 - group["lr"] * group["weight_decay"])
+                _adam_moments_and_update(self.state[param], param, param.grad, group, beta1, beta2)
+        return loss
+        # END SOLUTION
+
+
+def _adam_moments_and_update(
+    state: dict[str, Any],
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    group: Mapping[str, Any],
+    beta1: float,
+    beta2: float,
+) -> None:
+    """Advance one parameter's Adam state (step, m, v) with `grad` and update it in place."""
+    # BEGIN SOLUTION
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = torch.zeros_like(param)  # m, shaped like param
+        state["exp_avg_sq"] = torch.zeros_like(param)  # v, shaped like param
+    state["step"] += 1
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    bias_correction1 = 1 - beta1 ** state["step"]
+    bias_correction2 = 1 - beta2 ** state["step"]
+    # sqrt(v_hat) + eps, with v_hat = v / bias_correction2, written without a copy of v
+    denominator = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(group["eps"])
+    param.addcdiv_(exp_avg, denominator, value=-group["lr"] / bias_correction1)
+    # END SOLUTION
+
+
+def make_optimizer(name: str, params: Iterable[Any]) -> torch.optim.Optimizer:
+    """Your optimizer for `name`, with the settings of the notes' experiment.
+
+    'sgd' -> SGDMomentum(params, lr=0.01, momentum=0.9)
+    'adam' -> Adam(params, lr=1e-3)
+    'adamw' -> AdamW(params, lr=1e-3, weight_decay=0.01)
+    anything else -> ValueError naming the accepted names.
+
+    Use the classes of this module (not `torch.optim`'s). `params` is whatever
+    `torch.optim` accepts: an iterable of parameters (`model.parameters()`) or of
+    parameter-group dicts.
+    """
+    # BEGIN SOLUTION
+    if name == "sgd":
+        return SGDMomentum(params, lr=0.01, momentum=0.9)
+    if name == "adam":
+        return Adam(params, lr=1e-3)
+    if name == "adamw":
+        return AdamW(params, lr=1e-3, weight_decay=0.01)
+    raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZER_NAMES)}")
+    # END SOLUTION
+
+
+def train_with_optimizer(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_loader: Iterable[Mapping[str, torch.Tensor]],
+    val_loader: Iterable[Mapping[str, torch.Tensor]],
+    criterion: nn.Module,
+    epochs: int,
+    device: torch.device | str,
+) -> History:
+    """Train `model` for `epochs` epochs with `optimizer`; record both losses per epoch.
+
+    Args:
+        model: already on `device`, called as `model(sequence, mask)` -> logits (B, 2).
+        optimizer: already built on `model`'s parameters.
+        train_loader, val_loader: yield solubility batches {'sequence': (B, L) int64,
+            'mask': (B, L) float32, 'label': (B,) int64}, on any device: move them to
+            `device`. Batch sizes may differ (the last batch is often smaller).
+        criterion: a mean-reduced loss, `criterion(logits, labels)` -> 0-dim tensor.
+        epochs: number of passes over `train_loader`.
+
+    Returns:
+        {'train_loss': [...], 'val_loss': [...]}, each a list of `epochs` Python floats.
+
+    Each epoch: in training mode, for every batch zero the gradients, forward, backward,
+    step; then, in evaluation mode and without gradients (`torch.no_grad()`), compute the
+    validation loss. Both recorded values are means *per sample* over the whole epoch: weight
+    each batch's mean loss by its batch size (a plain mean of batch means over-weights the
+    short last batch). The training loss is the one seen during the epoch, before each
+    batch's step. Go back to training mode at the start of every epoch.
+
+    Hint: Preliminary Note 3, the training loop (`model.train()` / `model.eval()`).
+    """
+    # BEGIN SOLUTION
+    history: History = {"train_loss": [], "val_loss": []}
+    for _ in range(epochs):
+        model.train()
+        loss_sum, sample_count = 0.0, 0
+        for batch in train_loader:
+            sequence = batch["sequence"].to(device)  # (B, L)
+            mask = batch["mask"].to(device)  # (B, L)
+            labels = batch["label"].to(device)  # (B,)
+            optimizer.zero_grad()
+            loss = criterion(model(sequence, mask), labels)  # mean over the batch
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * labels.shape[0]
+            sample_count += labels.shape[0]
+        history["train_loss"].append(loss_sum / sample_count)
+        history["val_loss"].append(validation_loss(model, val_loader, criterion, device))
+    return history
+    # END SOLUTION
+
+
+def validation_loss(
+    model: nn.Module,
+    loader: Iterable[Mapping[str, torch.Tensor]],
+    criterion: nn.Module,
+    device: torch.device | str,
+) -> float:
+    """Mean loss per sample over `loader`, in evaluation mode and without gradients."""
+    # BEGIN SOLUTION
+    model.eval()
+    loss_sum, sample_count = 0.0, 0
+    with torch.no_grad():
+        for batch in loader:
+            labels = batch["label"].to(device)  # (B,)
+            logits = model(batch["sequence"].to(device), batch["mask"].to(device))  # (B, 2)
+            loss_sum += criterion(logits, labels).item() * labels.shape[0]
+            sample_count += labels.shape[0]
+    return loss_sum / sample_count
+    # END SOLUTION
+
+
+def compare_optimizers(
+    model_factory: Callable[[], nn.Module],
+    train_loader: Iterable[Mapping[str, torch.Tensor]],
+    val_loader: Iterable[Mapping[str, torch.Tensor]],
+    epochs: int,
+    device: torch.device | str,
+    seed: int = 0,
+    names: Sequence[str] = OPTIMIZER_NAMES,
+) -> dict[str, History]:
+    """Train one fresh model per optimizer name, all from the same initial weights.
+
+    Args:
+        model_factory: `model_factory()` -> a new, randomly initialised model (on the CPU),
+            called as `model(sequence, mask)` -> logits (B, 2).
+        train_loader, val_loader, epochs, device: as for `train_with_optimizer`.
+        seed: fixes the initial weights (`torch.manual_seed(seed)` before building them).
+        names: optimizer names for `make_optimizer`, in the order to run them.
+
+    Returns:
+        {name: history} in the order of `names`, each history from `train_with_optimizer`
+        with `nn.CrossEntropyLoss()` and `make_optimizer(name, ...)`.
+
+    The point of the experiment: every run must start from *identical* weights and train
+    its *own* model (a run that continues from another run's trained weights, or starts
+    from other random weights, is not a fair comparison). Either reseed before building
+    each model, or build one model and give each run a copy of it (`copy.deepcopy`, or
+    `load_state_dict` of its saved initial state).
+
+    Hint: Preliminary Note 3, Exercise 2.
+    """
+    # BEGIN SOLUTION
+    histories: dict[str, History] = {}
+    for name in names:
+        # Reseeding gives every run the same initial weights and the same dropout masks.
+        torch.manual_seed(seed)
+        model = model_factory().to(device)
+        optimizer = make_optimizer(name, model.parameters())
+        histories[name] = train_with_optimizer(
+            model, optimizer, train_loader, val_loader, nn.CrossEntropyLoss(), epochs, device
+        )
+    return histories
+    # END SOLUTION
+
+
+def plot_loss_curves(histories: Mapping[str, History], path: str | None = None) -> Figure:
+    """Plot every optimizer's training and validation loss per epoch.
+
+    Args:
+        histories: {name: {'train_loss': [...], 'val_loss': [...]}} as returned by
+            `compare_optimizers`.
+        path: when given, save the figure there as a PNG (whatever the file name ends in).
+
+    Returns:
+        The `matplotlib.figure.Figure`. For each optimizer: its training loss as a solid
+        line and its validation loss as a dashed line ('--'), both in one colour of its
+        own; x axis the epoch, y axis the loss, both labelled; a legend naming the lines.
+
+    Build the figure without showing it: `matplotlib.figure.Figure()` needs no window
+    (or use pyplot with the non-interactive 'Agg' backend, and never call `show()`).
+    """
+    # BEGIN SOLUTION
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+    colours = matplotlib.colormaps["tab10"]
+    for index, (name, history) in enumerate(histories.items()):
+        colour = colours(index % colours.N)
+        marker = "osD^v"[index % 5]  # tells apart curves that lie on top of each other
+        epochs = range(1, len(history["train_loss"]) + 1)
+        axes.plot(
+            epochs,
+            history["train_loss"],
+            color=colour,
+            linestyle="-",
+            marker=marker,
+            label=f"{name} train",
+        )
+        axes.plot(
+            epochs,
+            history["val_loss"],
+            color=colour,
+            linestyle="--",
+            marker=marker,
+            fillstyle="none",
+            label=f"{name} validation",
+        )
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("cross-entropy loss (mean per sample)")
+    axes.set_title("Training (solid) and validation (dashed) loss per optimizer")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    if path is not None:
+        figure.savefig(path, format="png", dpi=120)
+    return figure
+    # END SOLUTION
+
+
+def summarize(histories: Mapping[str, History], threshold: float) -> dict[str, str | None]:
+    """Which optimizer converged fastest and which ended with the lowest validation loss.
+
+    Returns:
+        {'fastest': the name whose training loss first falls to <= threshold (the earliest
+         epoch wins; if several reach it at the same epoch, the one with the lower training
+         loss at that epoch; None when none reaches it),
+         'lowest_val_loss': the name with the lowest *final* (last-epoch) validation loss}.
+    """
+    # BEGIN SOLUTION
+    fastest, fastest_key = None, None
+    for name, history in histories.items():
+        for epoch, loss in enumerate(history["train_loss"]):
+            if loss <= threshold:
+                if fastest_key is None or (epoch, loss) < fastest_key:
+                    fastest, fastest_key = name, (epoch, loss)
+                break
+    lowest = min(histories, key=lambda name: histories[name]["val_loss"][-1], default=None)
+    return {"fastest": fastest, "lowest_val_loss": lowest}
+    # END SOLUTION
+
+
+class _EpochProgress:
+    """A validation loader that prints a line each time it has been gone through.
+
+    `train_with_optimizer` validates once per epoch, so this reports the end of every
+    epoch without changing the functions' signatures.
+    """
+
+    def __init__(self, loader: torch.utils.data.DataLoader, epochs: int, started: float):
+        self.loader, self.dataset, self.epochs, self.started = (
+            loader,
+            loader.dataset,
+            epochs,
+            started,
+        )
+        self.passes = 0
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        yield from self.loader
+        self.passes += 1
+        elapsed = time.perf_counter() - self.started
+        print(f"    epoch {self.passes}/{self.epochs} done ({elapsed:.0f} s)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Compare SGD with momentum, Adam and AdamW on the solubility classifier."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir", default=None, help="directory of a real data set (default: the embedded data)"
+    )
+    parser.add_argument(
+        "--dataset",
+        default=None,
+        choices=("embedded", "netsolp", "esol"),
+        help="default: esol with --data-dir, else embedded",
+    )
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="training loss that counts as converged (default: the highest "
+        "of the runs' lowest training losses, so every run reaches it)",
+    )
+    parser.add_argument("--out", default="optimizer_comparison.png", help="PNG to write")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args(argv)
+
+    from data import load_solubility
+
+    # Same package as this module: solutions.solubility or exercises.solubility.
+    solubility = importlib.import_module(f"{__package__ or 'solutions'}.solubility")
+    dataset = args.dataset or ("esol" if args.data_dir else "embedded")
+    loaders = {}
+    for split in ("train", "valid"):
+        records = load_solubility(split, dataset=dataset, data_dir=args.data_dir)
+        proteins = solubility.ProteinDataset(
+            [record.sequence for record in records], [record.label for record in records]
+        )
+        loaders[split] = torch.utils.data.DataLoader(
+            proteins,
+            batch_size=args.batch_size,
+            shuffle=split == "train",
+            collate_fn=solubility.collate_proteins,
+        )
+    print(
+        f"{dataset} solubility data: {len(loaders['train'].dataset)} training and "
+        f"{len(loaders['valid'].dataset)} validation proteins; device {args.device}"
+    )
+
+    histories: dict[str, History] = {}
+    for index, name in enumerate(OPTIMIZER_NAMES, start=1):
+        print(f"[{index}/{len(OPTIMIZER_NAMES)}] {name}: {args.epochs} epochs", flush=True)
+        started = time.perf_counter()
+        histories.update(
+            compare_optimizers(
+                solubility.ProteinSolubilityClassifier,
+                loaders["train"],
+                _EpochProgress(loaders["valid"], args.epochs, started),
+                args.epochs,
+                args.device,
+                seed=args.seed,
+                names=(name,),
+            )
+        )
+        for epoch, (train, val) in enumerate(
+            zip(histories[name]["train_loss"], histories[name]["val_loss"], strict=True), 1
+        ):
+            print(f"    epoch {epoch:3d}  train loss {train:.4f}  validation loss {val:.4f}")
+
+    plot_loss_curves(histories, args.out)
+    print(f"plot written to {args.out}")
+    threshold = args.threshold
+    if threshold is None:
+        threshold = max(min(history["train_loss"]) for history in histories.values())
+    summary = summarize(histories, threshold)
+    print(f"fastest to a training loss <= {threshold:.4f}: {summary['fastest']}")
+    print(
+        f"lowest final validation loss: {summary['lowest_val_loss']} "
+        f"({histories[summary['lowest_val_loss']]['val_loss'][-1]:.4f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Probes for the `optimizers` exercise.
+
+The update rules are driven on parameters and gradients made from a seeded generator
+(no model, no loss: the gradients are given), and the parameters are recorded after
+every step. The experiment is driven with a small model and loaders of the grader's own
+(synthetic solubility-style batches), so it is graded apart from the solubility exercise.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import tempfile
+
+import matplotlib
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from tests.probes import DTYPES, raised
+
+CLASS_NAMES = {"sgd": "SGDMomentum", "adam": "Adam", "adamw": "AdamW"}
+# The notes' settings, which `make_optimizer` must use (given explicitly to compare with).
+NOTES_SETTINGS = {
+    "sgd": {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0},
+    "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+    "adamw": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01},
+}
+
+
+# --- the update rules ------------------------------------------------------------------
+
+
+def hyperparameters(settings: dict) -> dict:
+    """A case's hyperparameters as constructor keywords (betas as a tuple)."""
+    return {key: tuple(value) if key == "betas" else value for key, value in settings.items()}
+
+
+def initial_parameters(case: dict) -> list[list[torch.Tensor]]:
+    """Each group's initial parameter values, on the CPU, from the case's seed."""
+    generator = torch.Generator().manual_seed(case["seed"])
+    dtype = DTYPES[case.get("dtype", "float64")]
+    return [
+        [torch.randn(shape, generator=generator, dtype=torch.float64).to(dtype)
+         for shape in group["shapes"]]
+        for group in case["groups"]
+    ]
+
+
+def gradients(case: dict) -> list[list[torch.Tensor | None]]:
+    """gradients(case)[step][i]: the gradient of flat parameter i at that step (None: skip)."""
+    generator = torch.Generator().manual_seed(case["seed"] + 1)
+    dtype = DTYPES[case.get("dtype", "float64")]
+    shapes = [shape for group in case["groups"] for shape in group["shapes"]]
+    skipped = {tuple(pair) for pair in case.get("skip", [])}
+    schedule = []
+    for step in range(case["steps"]):
+        row = []
+        for index, shape in enumerate(shapes):
+            grad = torch.randn(shape, generator=generator, dtype=torch.float64)
+            row.append(None if (step, index) in skipped else (grad * case["grad_scale"]).to(dtype))
+        schedule.append(row)
+    return schedule
+
+
+def build_optimizer(optimizer_class, case: dict, device: str):
+    """(optimizer, flat parameter list) for the case's groups and constructor keywords."""
+    groups, flat = [], []
+    for values, group in zip(initial_parameters(case), case["groups"], strict=True):
+        params = [value.to(device).requires_grad_() for value in values]
+        flat += params
+        settings = {k: v for k, v in group.items() if k != "shapes"}
+        groups.append({"params": params, **hyperparameters(settings)})
+    return optimizer_class(groups, **hyperparameters(case.get("defaults", {}))), flat
+
+
+def run_steps(optimizer, flat: list[torch.Tensor], schedule, device: str) -> torch.Tensor:
+    """Set the scheduled gradients, step, and record all parameters: (steps, numel)."""
+    rows = []
+    for grads in schedule:
+        for param, grad in zip(flat, grads, strict=True):
+            param.grad = None if grad is None else grad.to(device)
+        optimizer.step()
+        rows.append(torch.cat([param.detach().reshape(-1) for param in flat]))
+    return torch.stack(rows)
+
+
+def optimizer_trajectory(impl, case: dict, device: str) -> dict:
+    """The parameters after each step of the submission's optimizer class on the case."""
+    optimizer, flat = build_optimizer(getattr(impl, CLASS_NAMES[case["optimizer"]]), case, device)
+    trajectory = run_steps(optimizer, flat, gradients(case), device)
+    return {"trajectory": trajectory, "dtypes": [str(param.dtype) for param in flat]}
+
+
+def optimizer_resume(impl, case: dict, device: str) -> dict:
+    """Step `resume_at` times, restart from `state_dict()` in a new optimizer, step on.
+
+    Returns the original optimizer's trajectory after the restart, the restarted one's
+    and the number of state entries of each parameter (the last one never has a gradient).
+    """
+    optimizer_class = getattr(impl, CLASS_NAMES[case["optimizer"]])
+    schedule = gradients(case)
+    optimizer, flat = build_optimizer(optimizer_class, case, device)
+    run_steps(optimizer, flat, schedule[: case["resume_at"]], device)
+    saved_state = copy.deepcopy(optimizer.state_dict())
+    state_sizes = [len(optimizer.state.get(param, {})) for param in flat]
+    restarted, restarted_flat = build_optimizer(optimizer_class, case, device)
+    with torch.no_grad():
+        for param, current in zip(restarted_flat, flat, strict=True):
+            param.copy_(current)
+    restarted.load_state_dict(saved_state)
+    rest = schedule[case["resume_at"]:]
+    return {
+        "continued": run_steps(optimizer, flat, rest, device),
+        "resumed": run_steps(restarted, restarted_flat, rest, device),
+        "state_sizes": state_sizes,
+    }
+
+
+def make_optimizer(impl, case: dict, device: str) -> dict:
+    """What `make_optimizer(name)` returns, and its steps next to the explicit settings'."""
+    name = case["name"]
+    single_group = {"seed": case["seed"], "steps": case["steps"], "grad_scale": 1.0,
+                    "groups": [{"shapes": [[3], [2, 2]]}]}
+    values = initial_parameters(single_group)[0]
+    made_params = [value.to(device, copy=True).requires_grad_() for value in values]
+    made = impl.make_optimizer(name, iter(made_params))
+    explicit_params = [value.to(device, copy=True).requires_grad_() for value in values]
+    explicit = getattr(impl, CLASS_NAMES[name])(explicit_params, **NOTES_SETTINGS[name])
+    schedule = gradients(single_group)
+    return {
+        "type": f"{type(made).__module__}.{type(made).__qualname__}",
+        "is_own_class": type(made) is getattr(impl, CLASS_NAMES[name]),
+        "made": run_steps(made, made_params, schedule, device),
+        "explicit": run_steps(explicit, explicit_params, schedule, device),
+    }
+
+
+def make_optimizer_unknown(impl, case: dict, device: str) -> dict:
+    param = torch.zeros(2, device=device, requires_grad=True)
+    return raised(lambda: impl.make_optimizer(case["name"], [param]))
+
+
+# --- the experiment --------------------------------------------------------------------
+
+
+class ProbeProteins(Dataset):
+    """Random solubility-style proteins: item i -> {'sequence': (len,) int64, 'label': ()}."""
+
+    def __init__(self, seed: int, size: int) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        lengths = torch.randint(4, 20, (size,), generator=generator)
+        self.sequences = [torch.randint(1, 21, (int(n),), generator=generator) for n in lengths]
+        self.labels = torch.randint(0, 2, (size,), generator=generator)
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __getitem__(self, index: int) -> dict:
+        return {"sequence": self.sequences[index], "label": self.labels[index]}
+
+
+def collate(batch: list[dict]) -> dict:
+    """{'sequence': (B, L) int64 zero-padded, 'mask': (B, L) float32, 'label': (B,) int64}."""
+    width = max(len(item["sequence"]) for item in batch)
+    sequence = torch.zeros(len(batch), width, dtype=torch.int64)  # (B, L)
+    mask = torch.zeros(len(batch), width)  # (B, L)
+    for row, item in enumerate(batch):
+        sequence[row, : len(item["sequence"])] = item["sequence"]
+        mask[row, : len(item["sequence"])] = 1.0
+    return {"sequence": sequence, "mask": mask, "label": torch.stack([i["label"] for i in batch])}
+
+
+def probe_loader(seed: int, size: int, batch_size: int) -> DataLoader:
+    """A fixed-order loader; its last batch is shorter when batch_size does not divide size."""
+    return DataLoader(ProbeProteins(seed, size), batch_size=batch_size, shuffle=False,
+                      collate_fn=collate)
+
+
+def fingerprint(sequence: torch.Tensor) -> tuple[int, ...]:
+    return (*sequence.shape, int(sequence.sum()), int(sequence[:, 0].sum()))
+
+
+class ProbeClassifier(nn.Module):
+    """Embedding, masked mean pooling, dropout, linear: called as model(sequence, mask).
+
+    Records every forward call: which batch it saw (by `fingerprint`, looked up in
+    `self.batch_names`), `self.training`, `torch.is_grad_enabled()` and the input's device.
+    """
+
+    def __init__(self, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(21, 8, padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(8, 2)
+        self.batch_names: dict[tuple[int, ...], str] = {}
+        self.calls: list[tuple[str, bool, bool, str]] = []
+        self.zero_grad_calls = 0
+
+    def forward(self, sequence: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        name = self.batch_names.get(fingerprint(sequence), "?")
+        self.calls.append((name, self.training, torch.is_grad_enabled(), str(sequence.device)))
+        _first_forward(self)
+        embedded = self.embedding(sequence) * mask.unsqueeze(-1)  # (B, L, 8)
+        pooled = embedded.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)  # (B, 8)
+        return self.fc(self.dropout(pooled))  # (B, 2)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.zero_grad_calls += 1
+        super().zero_grad(set_to_none)
+
+
+# Every model that ran a forward pass, with its parameters at that first call. Kept in the
+# module, not the model, so that a deep copy of a model is recorded as a model of its own.
+_FIRST_FORWARDS: list[tuple[nn.Module, torch.Tensor]] = []
+
+
+def _first_forward(model: nn.Module) -> None:
+    if not any(seen is model for seen, _ in _FIRST_FORWARDS):
+        flat = torch.cat([p.detach().reshape(-1).cpu() for p in model.parameters()])
+        _FIRST_FORWARDS.append((model, flat.clone()))
+
+
+class CountingSGD(torch.optim.SGD):
+    """torch.optim.SGD that counts its step and zero_grad calls."""
+
+    def __init__(self, params, **settings) -> None:
+        super().__init__(params, **settings)
+        self.step_calls = 0
+        self.zero_grad_calls = 0
+
+    def step(self, closure=None):
+        self.step_calls += 1
+        return super().step(closure)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.zero_grad_calls += 1
+        super().zero_grad(set_to_none)
+
+
+class RecordingLoss(nn.Module):
+    """Cross-entropy that records (loss value, batch size, grad enabled) of each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[tuple[float, int, bool]] = []
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        loss = nn.functional.cross_entropy(logits, labels)
+        self.records.append((loss.item(), int(labels.shape[0]), torch.is_grad_enabled()))
+        return loss
+
+
+def name_batches(model: ProbeClassifier, train: DataLoader, val: DataLoader) -> None:
+    for prefix, loader in (("train", train), ("val", val)):
+        for index, batch in enumerate(loader):
+            model.batch_names[fingerprint(batch["sequence"])] = f"{prefix} {index}"
+
+
+def train_with_optimizer(impl, case: dict, device: str) -> dict:
+    """One call of train_with_optimizer with a fixed model, torch's SGD and fixed loaders."""
+    torch.manual_seed(case["seed"])
+    model = ProbeClassifier(dropout=case["dropout"]).to(device)
+    train = probe_loader(case["seed"], case["train_size"], case["batch_size"])
+    val = probe_loader(case["seed"] + 1, case["val_size"], case["batch_size"])
+    name_batches(model, train, val)
+    optimizer = CountingSGD(model.parameters(), lr=case["lr"], momentum=0.9)
+    criterion = RecordingLoss()
+    history = impl.train_with_optimizer(model, optimizer, train, val, criterion, case["epochs"],
+                                        device)
+    return {
+        "history": history,
+        "calls": model.calls,
+        "steps": optimizer.step_calls,
+        "zero_grads": optimizer.zero_grad_calls + model.zero_grad_calls,
+        "losses": criterion.records,
+        "train_batches": len(train),
+        "val_batches": len(val),
+        "parameters": torch.cat([p.detach().reshape(-1) for p in model.parameters()]),
+    }
+
+
+def compare_optimizers(impl, case: dict, device: str) -> dict:
+    """compare_optimizers with a model factory of the grader's; then each run redone alone.
+
+    Returns the histories, the parameters each trained model had at its first forward
+    pass, the devices it saw, and for each name the history of `train_with_optimizer`
+    with `make_optimizer(name)` from that run's initial weights (the model has no dropout
+    and the loaders a fixed order, so a faithful run reproduces it exactly).
+    """
+    train = probe_loader(case["seed"], case["train_size"], case["batch_size"])
+    val = probe_loader(case["seed"] + 1, case["val_size"], case["batch_size"])
+    _FIRST_FORWARDS.clear()
+    histories = impl.compare_optimizers(ProbeClassifier, train, val, case["epochs"], device,
+                                        seed=case["seed"], names=tuple(case["names"]))
+    trained = list(_FIRST_FORWARDS)
+    _FIRST_FORWARDS.clear()
+    devices = sorted({call[3] for model, _ in trained for call in model.calls})
+    redone = {}
+    for index, name in enumerate(case["names"] if trained else ()):
+        # Run i starts where the i-th model trained started (the first one's, if fewer).
+        start = trained[index if len(trained) == len(case["names"]) else 0][1]
+        model = ProbeClassifier()
+        with torch.no_grad():
+            torch.nn.utils.vector_to_parameters(start.clone(), model.parameters())
+        model = model.to(device)
+        optimizer = impl.make_optimizer(name, model.parameters())
+        redone[name] = impl.train_with_optimizer(model, optimizer, train, val,
+                                                 nn.CrossEntropyLoss(), case["epochs"], device)
+    _FIRST_FORWARDS.clear()
+    return {
+        "histories": histories,
+        "initial_weights": [flat for _, flat in trained],
+        "devices": devices,
+        "redone": redone,
+    }
+
+
+def plot_loss_curves(impl, case: dict, device: str) -> dict:
+    """Call plot_loss_curves in a fresh folder; describe the figure and the file."""
+    matplotlib.use("Agg")  # no window, whatever the submission asked for
+    from matplotlib.figure import Figure
+
+    folder = tempfile.mkdtemp(prefix="plot-")
+    path = os.path.join(folder, case["filename"]) if case["filename"] else None
+    figure = impl.plot_loss_curves(case["histories"], path)
+    description: dict = {"type": type(figure).__name__, "is_figure": isinstance(figure, Figure)}
+    if description["is_figure"]:
+        description["axes"] = [describe_axes(axes) for axes in figure.axes]
+        description["figure_legends"] = [
+            [text.get_text() for text in legend.get_texts()] for legend in figure.legends
+        ]
+    description["files"] = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            description["files"][name] = f.read(8) == b"\x89PNG\r\n\x1a\n"
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")  # pyplot keeps figures alive otherwise
+    return description
+
+
+def describe_axes(axes) -> dict:
+    legend = axes.get_legend()
+    return {
+        "xlabel": axes.get_xlabel(),
+        "ylabel": axes.get_ylabel(),
+        "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
+        "lines": [
+            {
+                "label": str(line.get_label()),
+                "linestyle": str(line.get_linestyle()),
+                "color": [float(c) for c in matplotlib.colors.to_rgba(line.get_color())],
+                "y": [float(y) for y in np.asarray(line.get_ydata(), dtype=float).ravel()],
+            }
+            for line in axes.get_lines()
+        ],
+    }
+
+
+def summarize(impl, case: dict, device: str):
+    return impl.summarize(case["histories"], case["threshold"])
