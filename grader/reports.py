@@ -35,6 +35,12 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
     details = []
     for exercise in result.exercises:
         if exercise.status == "not started":
+            details.append(f"{exercise.name}: not started: fill in the NotImplementedError parts "
+                           f"of {exercise.name}.py, then run `make grade EX={exercise.name}`")
+            continue
+        if exercise.status == "not run":
+            reason = exercise.checks[0].runs[0].message if exercise.checks else ""
+            details.append(f"{exercise.name}: not run: {reason}")
             continue
         for check in exercise.checks:
             if check.passed and not verbose:

@@ -80,9 +80,12 @@ class ExerciseResult:
 
     @property
     def status(self) -> str:
-        """passed, partial, failed, or not started (every check hit NotImplementedError)."""
+        """passed, partial, failed, not started (every check hit NotImplementedError),
+        or not run (no check could run, e.g. --device cuda without a GPU)."""
         if self.checks and all(check.not_implemented for check in self.checks):
             return "not started"
+        if not any(check.ran for check in self.checks):
+            return NOT_RUN
         if self.score >= self.max_score:
             return "passed"
         return "partial" if self.score > 0 else "failed"
