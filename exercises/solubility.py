@@ -1,0 +1,310 @@
+# This file is generated from solutions/solubility.py by `make stubs`: fill in the
+# parts that raise NotImplementedError, and keep the names and signatures.
+"""Protein solubility from sequence: the case study of Preliminary Note 3, end to end.
+
+You build the whole pipeline of the notes' case study (sections 4 to 6):
+
+1. `ProteinDataset` turns a protein sequence into integer tokens;
+2. `collate_proteins` pads a batch to its own longest sequence and builds the mask;
+3. `ProteinSolubilityClassifier` is the 1D-CNN: embedding, two convolutions,
+   masked average pooling, a linear head;
+4. `train_one_epoch`, `evaluate` and `train_model` train it, keeping the weights of
+   the best validation epoch and stopping early.
+
+Labels: 1 = soluble, 0 = insoluble. Run the case study with
+`python -m exercises.solubility` (embedded data) or
+`python -m exercises.solubility --data-dir DIR --dataset esol` (a real set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+PADDING_INDEX = 0
+
+
+class ProteinDataset(Dataset):
+    """Protein sequences and solubility labels, one encoded protein per item.
+
+    `dataset[i]` is a dict:
+      - 'sequence': int64 tensor of shape (min(len(sequence), max_len),): the first
+        `max_len` residues, each letter of AMINO_ACIDS mapped to its position plus one
+        (A -> 1, C -> 2, ..., Y -> 20) and any other character (X, U, B, '-', lower
+        case, ...) to 0. Items are NOT padded: padding happens per batch in
+        `collate_proteins`. An empty sequence gives a tensor of shape (0,).
+      - 'label': int64 tensor of shape () holding the label (0 or 1).
+
+    Index 0 is shared by unknown residues and padding on purpose: the embedding's
+    padding row is all zeros, so an unknown residue carries no information.
+
+    Hint: Preliminary Note 3, section 4 ("The Dataset class").
+    """
+
+    def __init__(
+        self, sequences: Sequence[str], labels: Sequence[int], max_len: int = 512
+    ) -> None:
+        raise NotImplementedError("solubility: ProteinDataset.__init__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError("solubility: ProteinDataset.__len__")
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        raise NotImplementedError("solubility: ProteinDataset.__getitem__")
+
+
+def collate_proteins(batch: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack dataset items into one padded batch (pass as `DataLoader(collate_fn=...)`).
+
+    Args:
+        batch: B >= 1 items of `ProteinDataset`, usually of different lengths.
+
+    Returns a dict of tensors on the device of the items:
+      - 'sequence': (B, Lmax) int64, each row its tokens followed by zeros;
+      - 'mask': (B, Lmax) float32, 1.0 at real residues, 0.0 at padding;
+      - 'label': (B,) int64;
+    where Lmax is the longest sequence in THIS batch (not `max_len`): padding only to
+    the batch's own longest saves computation on batches of short proteins.
+
+    Hint: Preliminary Note 3, section 4 ("Handling variable-length sequences").
+    """
+    raise NotImplementedError("solubility: collate_proteins")
+
+
+class ProteinSolubilityClassifier(nn.Module):
+    """The notes' 1D-CNN: embedding, two convolutions, masked average pooling, linear head.
+
+    Submodules (these names and shapes, so that state dicts are interchangeable):
+      - embedding: nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+      - conv1: nn.Conv1d(embed_dim, hidden_dim, kernel_size=5, padding=2)
+      - conv2: nn.Conv1d(hidden_dim, hidden_dim, kernel_size=5, padding=2)
+      - fc: nn.Linear(hidden_dim, num_classes)
+      - dropout: nn.Dropout(dropout)
+
+    forward(x, mask=None):
+      x: (B, L) int64 tokens; mask: (B, L) float (1.0 real, 0.0 padding) or None.
+      embedding -> conv1 -> ReLU -> dropout -> conv2 -> ReLU -> pooling -> fc,
+      returning logits (B, num_classes) on x's device. Convolutions want channels
+      first: (B, L, E) must become (B, E, L). Pooling averages the conv2 features over
+      the real positions only: sum(features * mask) / number of real positions (at
+      least 1, so an all-padding row gives zeros, not NaN); without a mask, the plain
+      mean over all L positions. Averaging over padding would make a protein's
+      prediction depend on the length of the longest protein it is batched with.
+      Apply the mask in the pooling only, not between the convolutions: padding
+      enters conv1 as zero vectors thanks to padding_idx=0, which also keeps the
+      padding row at zero during training.
+
+    Hint: Preliminary Note 3, section 6 ("The model architecture").
+    """
+
+    def __init__(
+        self,
+        vocab_size: int = 21,
+        embed_dim: int = 64,
+        hidden_dim: int = 128,
+        num_classes: int = 2,
+        dropout: float = 0.3,
+    ) -> None:
+        super().__init__()
+        raise NotImplementedError("solubility: ProteinSolubilityClassifier.__init__")
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError("solubility: ProteinSolubilityClassifier.forward")
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable[dict[str, torch.Tensor]],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device | str,
+    max_grad_norm: float | None = 1.0,
+) -> float:
+    """Train `model` for one pass over `loader`; return the mean training loss per sample.
+
+    Args:
+        model: called as model(sequence, mask) -> logits (B, 2); already on `device`.
+        loader: yields `collate_proteins` batches (dicts of CPU tensors), at least one.
+        criterion: mean-reduced loss, criterion(logits, labels), e.g. nn.CrossEntropyLoss().
+        optimizer: steps the model's parameters.
+        device: where the batches must go (the model's device).
+        max_grad_norm: clip the total gradient norm to this value before each step
+            (torch.nn.utils.clip_grad_norm_); None means no clipping.
+
+    Put the model in training mode (dropout on). For every batch, in this order:
+    zero the gradients, forward, loss, backward, clip, step. Gradients must not leak
+    from one batch into the next, and clipping after the step would be too late.
+    Return sum(batch loss * batch size) / number of samples as a Python float: the last
+    batch is often smaller, so the plain average of batch losses is not the mean per
+    sample.
+
+    Hint: Preliminary Note 3, section 3 ("The training loop").
+    """
+    raise NotImplementedError("solubility: train_one_epoch")
+
+
+def evaluate(
+    model: nn.Module,
+    loader: Iterable[dict[str, torch.Tensor]],
+    criterion: nn.Module,
+    device: torch.device | str,
+) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """Evaluate `model` on `loader` without training it.
+
+    Args: as for `train_one_epoch`.
+
+    Returns (mean loss per sample as a Python float, probabilities, labels):
+      - probabilities: (N,) float32, P(soluble) = softmax(logits)[:, 1] for every
+        sample, in the loader's order;
+      - labels: (N,) int64, in the same order;
+    both on `device`. N is the number of samples in the loader.
+
+    Put the model in evaluation mode (dropout off) and run it without gradient
+    tracking (torch.no_grad()): evaluation must neither be random nor build graphs.
+
+    Hint: Preliminary Note 3, section 5 ("Detecting overfitting").
+    """
+    raise NotImplementedError("solubility: evaluate")
+
+
+def train_model(
+    model: nn.Module,
+    train_loader: Iterable[dict[str, torch.Tensor]],
+    val_loader: Iterable[dict[str, torch.Tensor]],
+    epochs: int,
+    lr: float,
+    device: torch.device | str,
+    patience: int | None = None,
+) -> tuple[nn.Module, dict[str, list[float]]]:
+    """Train with AdamW and cross-entropy, keep the best validation epoch, stop early.
+
+    Move the model to `device`, make one torch.optim.AdamW(model.parameters(), lr=lr)
+    (default weight decay) and nn.CrossEntropyLoss(). Each epoch: `train_one_epoch`
+    (default clipping), then `evaluate` on `val_loader`, then print one progress line.
+
+    - Best epoch: the one with the lowest validation loss (strictly lower than every
+      earlier epoch's). Keep a COPY of its weights in memory: `model.state_dict()`
+      returns references to the live tensors, which later epochs overwrite.
+    - Early stopping: with `patience` = p (None: never stop early), stop after p
+      consecutive epochs without a new best. If the best epoch is k (counting from 1),
+      training stops after epoch k + p.
+    - Write no files: keep the best weights in memory, not in a checkpoint on disk (the
+      notes' best_model.pt would litter the working directory of every caller).
+
+    Returns (model, history): the same model object holding the best epoch's weights,
+    and {'train_loss': [...], 'val_loss': [...]} with one float per epoch actually run.
+
+    Hint: Preliminary Note 3, section 5 ("A complete training script") and the early
+    stopping of Preliminary Note 4, section 6.
+    """
+    raise NotImplementedError("solubility: train_model")
+
+
+def _make_loader(
+    records: Sequence, max_len: int, batch_size: int, shuffle: bool, seed: int
+) -> DataLoader:
+    """A DataLoader of collated batches over solubility records (.sequence, .label)."""
+    dataset = ProteinDataset(
+        [record.sequence for record in records], [record.label for record in records], max_len
+    )
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        collate_fn=collate_proteins,
+        generator=generator,
+    )
+
+
+def _binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """accuracy, precision, recall, F1, AUC-ROC and MCC from scikit-learn (threshold 0.5)."""
+    from sklearn import metrics
+
+    predictions = (probabilities >= 0.5).astype(int)
+    auc = (
+        metrics.roc_auc_score(labels, probabilities) if len(set(labels)) == 2 else float("nan")
+    )
+    return {
+        "accuracy": metrics.accuracy_score(labels, predictions),
+        "precision": metrics.precision_score(labels, predictions, zero_division=0),
+        "recall": metrics.recall_score(labels, predictions, zero_division=0),
+        "f1": metrics.f1_score(labels, predictions, zero_division=0),
+        "auc_roc": auc,
+        "mcc": metrics.matthews_corrcoef(labels, predictions),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train the classifier, then report test metrics beside the majority-class baseline."""
+    from data import load_solubility
+
+    parser = argparse.ArgumentParser(
+        description="Train the solubility 1D-CNN and evaluate it on the test split."
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=("embedded", "esol", "netsolp"),
+        default=None,
+        help="which data set (default: embedded, or esol when --data-dir is given)",
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="folder of the real sets (default: $DATA_DIR)"
+    )
+    parser.add_argument("--epochs", type=int, default=30, help="at most this many epochs")
+    parser.add_argument("--patience", type=int, default=5, help="early-stopping patience")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-len", type=int, default=512, help="truncate longer sequences")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    args = parser.parse_args(argv)
+
+    dataset = args.dataset or ("esol" if args.data_dir else "embedded")
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    torch.manual_seed(args.seed)
+    splits = {
+        split: load_solubility(split, dataset=dataset, data_dir=args.data_dir)
+        for split in ("train", "valid", "test")
+    }
+    for split, records in splits.items():
+        soluble = sum(record.label for record in records)
+        print(f"{dataset} {split}: {len(records)} proteins, {soluble / len(records):.1%} soluble")
+
+    train_loader = _make_loader(splits["train"], args.max_len, args.batch_size, True, args.seed)
+    val_loader = _make_loader(splits["valid"], args.max_len, 64, False, args.seed)
+    test_loader = _make_loader(splits["test"], args.max_len, 64, False, args.seed)
+
+    model = ProteinSolubilityClassifier()
+    print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters on {device}")
+    start = time.perf_counter()
+    model, history = train_model(
+        model, train_loader, val_loader, args.epochs, args.lr, device, args.patience
+    )
+    seconds = time.perf_counter() - start
+    best_epoch = int(np.argmin(history["val_loss"])) + 1
+    print(f"trained {len(history['val_loss'])} epochs in {seconds:.1f} s; best epoch {best_epoch}")
+
+    _, probabilities, labels = evaluate(model, test_loader, nn.CrossEntropyLoss(), device)
+    labels_np = labels.cpu().numpy()
+    model_metrics = _binary_metrics(labels_np, probabilities.float().cpu().numpy())
+    majority = int(2 * sum(record.label for record in splits["train"]) >= len(splits["train"]))
+    baseline_metrics = _binary_metrics(labels_np, np.full(len(labels_np), float(majority)))
+
+    print(f"\ntest split ({len(labels_np)} proteins)")
+    print(f"{'metric':<10} {'CNN':>8} {f'majority ({majority})':>14}")
+    for name, value in model_metrics.items():
+        print(f"{name:<10} {value:>8.3f} {baseline_metrics[name]:>14.3f}")
+
+
+if __name__ == "__main__":
+    main()
