@@ -1,15 +1,17 @@
 """Grade many submissions of one exercise in a single grading session, as an instructor would.
 
 One session shares the reference's cached results and the fork server across all the
-submissions, which keeps the mutant sets fast. Results are cached per process, so the
-tests of one exercise (kept on one xdist worker by their xdist_group) grade once.
+submissions, which keeps the mutant sets fast. Results are cached for the whole test run,
+across xdist workers (a file per grading, made under a lock), so each grading runs once.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,18 @@ def run_grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
            timeout_scale: float = 1.0) -> dict:
     """{submission name: results.json} for the reference, the stub and the variants."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
+    folder = Path(tempfile.gettempdir()) / f"grader-selftests-{run_id}"
+    folder.mkdir(exist_ok=True)
+    stored = folder / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}.json"
+    with open(stored.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be grading the same set
+        if not stored.exists():
+            stored.write_text(json.dumps(_grade_variants(exercise, kinds, timeout_scale)))
+    return json.loads(stored.read_text())
+
+
+def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"variants-{exercise}-") as tmp:
         targets = dict(BASELINES)
         for kind in kinds:
