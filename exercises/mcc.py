@@ -23,6 +23,11 @@ from sklearn.metrics import roc_auc_score
 from torch import Tensor
 
 
+def _check_lengths(y_true: Tensor, y_pred: Tensor) -> None:
+    """Raise ValueError unless both are 1-D, of the same length, and not empty."""
+    raise NotImplementedError("mcc: _check_lengths")
+
+
 def _check_binary_labels(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
     """Validate two label vectors and return them as int64 tensors."""
     raise NotImplementedError("mcc: _check_binary_labels")

@@ -33,10 +33,12 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
         lines.append("  ".join([*cells, row[3]]).rstrip())
     details = []
+    not_started = [e.name for e in result.exercises if e.status == "not started"]
+    if not_started:
+        details.append(f"not started: {', '.join(not_started)}. Fill in the parts that raise "
+                       "NotImplementedError, then run `make grade EX=<name>`.")
     for exercise in result.exercises:
         if exercise.status == "not started":
-            details.append(f"{exercise.name}: not started: fill in the NotImplementedError parts "
-                           f"of {exercise.name}.py, then run `make grade EX={exercise.name}`")
             continue
         if exercise.status == "not run":
             reason = exercise.checks[0].runs[0].message if exercise.checks else ""

@@ -21,8 +21,8 @@ from sklearn.metrics import roc_auc_score
 from torch import Tensor
 
 
-def _check_binary_labels(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
-    """Validate two label vectors and return them as int64 tensors."""
+def _check_lengths(y_true: Tensor, y_pred: Tensor) -> None:
+    """Raise ValueError unless both are 1-D, of the same length, and not empty."""
     # BEGIN SOLUTION
     if y_true.dim() != 1 or y_pred.dim() != 1:
         raise ValueError(f"labels must be 1-D, got shapes {list(y_true.shape)} and "
@@ -32,6 +32,13 @@ def _check_binary_labels(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor
                          f"({len(y_true)} and {len(y_pred)})")
     if len(y_true) == 0:
         raise ValueError("labels are empty: need at least one sample")
+    # END SOLUTION
+
+
+def _check_binary_labels(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
+    """Validate two label vectors and return them as int64 tensors."""
+    # BEGIN SOLUTION
+    _check_lengths(y_true, y_pred)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         bad = (labels != 0) & (labels != 1)
         if bool(bad.any()):
@@ -110,11 +117,7 @@ def multiclass_mcc(y_true: Tensor, y_pred: Tensor, num_classes: int) -> Tensor:
         ValueError: different lengths, empty input, or a label outside [0, K).
     """
     # BEGIN SOLUTION
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true and y_pred have different lengths "
-                         f"({len(y_true)} and {len(y_pred)})")
-    if len(y_true) == 0:
-        raise ValueError("labels are empty: need at least one sample")
+    _check_lengths(y_true, y_pred)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         bad = (labels < 0) | (labels >= num_classes) | (labels != labels.long())
         if bool(bad.any()):
