@@ -202,7 +202,7 @@ def _explain(outcome: Outcome, case: Any) -> str:
 
 
 def _verb(outcome: Outcome) -> str:
-    if outcome.kind in ("timeout", "crash"):
+    if outcome.kind in ("timeout", "crash") or outcome.message.startswith("ran out of memory"):
         return outcome.message.removeprefix("the process running your code ")
     return f"raised {outcome.message}"
 

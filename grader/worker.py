@@ -176,11 +176,14 @@ def _describe(
         message = f"called sys.exit({exc.code!r})"
     elif isinstance(exc, SyntaxError):
         message = f"SyntaxError: {exc.msg} (line {exc.lineno})"
-    elif isinstance(exc, MemoryError | torch.OutOfMemoryError):
-        message = f"ran out of memory ({type(exc).__name__})"
     else:
         text = str(exc).strip().splitlines()
         message = type(exc).__name__ + (f": {text[0][:300]}" if text else "")
+        # PyTorch's CPU allocator reports RLIMIT_DATA as a RuntimeError, CUDA as its own type.
+        if isinstance(exc, MemoryError | torch.OutOfMemoryError) or "can't allocate memory" in (
+            text[0] if text else ""
+        ):
+            message = f"ran out of memory: {message}"
     return {"kind": kind, "message": message, "traceback": "\n".join(frames[-5:])}
 
 

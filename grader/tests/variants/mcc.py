@@ -226,6 +226,16 @@ HOSTILE = [
         keeps=("test_mcc_matches_sklearn",),
     ),
     Variant(
+        name="exhausts_memory",
+        description="asks for 50 GB in multiclass_mcc",
+        definitions='''
+        def multiclass_mcc(y_true, y_pred, num_classes):
+            torch.ones(50 * 2**30, dtype=torch.uint8)
+        ''',
+        expect="ran out of memory",
+        keeps=("test_mcc_matches_sklearn",),
+    ),
+    Variant(
         name="floods_output",
         description="prints megabytes in every call, and is otherwise correct",
         replace=(("    tp = ((y_true == 1) & (y_pred == 1)).sum()\n",
