@@ -120,8 +120,8 @@ def train_epoch_accumulated(
         The mean loss per sample over the whole epoch, a Python float (each micro-batch's
         loss weighted by its number of samples, taken before that effective batch's step).
 
-    Puts the model in training mode. For each effective batch: zero the gradients once,
-    accumulate the gradient of the mean loss over *its own* samples (use
+    Puts the model in training mode. For each effective batch: zero the gradients once
+    (`optimizer.zero_grad()`, which the grader counts), accumulate the gradient of the mean loss over *its own* samples (use
     `accumulate_gradients`), clip once (the whole accumulated gradient, never each
     micro-batch, and before the step), step once. When the number of micro-batches is
     not a multiple of `accumulation_steps`, the trailing shorter group is an effective
