@@ -121,11 +121,12 @@ def train_epoch_accumulated(
         loss weighted by its number of samples, taken before that effective batch's step).
 
     Puts the model in training mode. For each effective batch: zero the gradients once
-    (`optimizer.zero_grad()`, which the grader counts), accumulate the gradient of the mean loss over *its own* samples (use
-    `accumulate_gradients`), clip once (the whole accumulated gradient, never each
-    micro-batch, and before the step), step once. When the number of micro-batches is
-    not a multiple of `accumulation_steps`, the trailing shorter group is an effective
-    batch too: it is stepped, with the mean over its own (fewer) samples.
+    (`optimizer.zero_grad()`, which the grader counts), accumulate the gradient of the
+    mean loss over *its own* samples (use `accumulate_gradients`), clip once (the whole
+    accumulated gradient, never each micro-batch, and before the step), step once. When
+    the number of micro-batches is not a multiple of `accumulation_steps`, the trailing
+    shorter group is an effective batch too: it is stepped, with the mean over its own
+    (fewer) samples.
 
     Hint: Preliminary Note 3, Exercise 1 and the training loop with gradient clipping.
     """
