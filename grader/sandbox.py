@@ -71,6 +71,7 @@ class Sandbox:
         default_factory=lambda: tempfile.TemporaryDirectory(prefix="grader-")
     )
     round_trips: list[float] = field(default_factory=list)
+    _started: int = 0  # workers started so far: names their files
 
     def run(
         self,
@@ -126,13 +127,15 @@ class Sandbox:
     def _start(self, target: Path, exercise: str, device: str) -> _Worker:
         ctx = _context(self.preload)
         module_path = target / f"{exercise}.py"
-        output_path = os.path.join(self._tmp.name, f"{len(self._workers)}-{exercise}.out")
+        name = f"{self._started}-{exercise}"
+        self._started += 1
         trusted = target.resolve() == self.reference_dir.resolve()
         spec = WorkerSpec(
             exercise=exercise,
             module_path=str(module_path) if module_path.is_file() else None,
             trusted=trusted,
-            output_path=output_path,
+            output_path=os.path.join(self._tmp.name, f"{name}.out"),
+            workdir=os.path.join(self._tmp.name, f"{name}.cwd"),
             threads=self.threads,
             # RLIMIT_DATA also caps the CUDA driver's mappings, so GPU workers go without.
             memory_limit=None if device.startswith("cuda") else self.memory_limit,
@@ -141,7 +144,7 @@ class Sandbox:
         process = ctx.Process(target=serve, args=(child, spec), daemon=True)
         process.start()
         child.close()
-        return _Worker(process, parent, output_path)
+        return _Worker(process, parent, spec.output_path)
 
     def _crashed(self, key: tuple[str, str]) -> Outcome:
         worker = self._workers[key]

@@ -40,6 +40,7 @@ class WorkerSpec:
     module_path: str | None  # None: the target has no module for this exercise
     trusted: bool  # the reference; untrusted workers cannot import `solutions`
     output_path: str
+    workdir: str  # the worker's current directory, so stray files stay out of the checkout
     threads: int = 1
     memory_limit: int | None = None  # bytes of data segment; None where CUDA is used
 
@@ -92,6 +93,8 @@ def serve(conn, spec: WorkerSpec) -> None:
 
 
 def _confine(spec: WorkerSpec) -> None:
+    os.makedirs(spec.workdir, exist_ok=True)
+    os.chdir(spec.workdir)
     out = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
