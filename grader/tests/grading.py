@@ -38,9 +38,8 @@ def run_grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
            timeout_scale: float = 1.0) -> dict:
     """{submission name: results.json} for the reference, the stub and the variants."""
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
-    folder = Path(tempfile.gettempdir()) / f"grader-selftests-{run_id}"
-    folder.mkdir(exist_ok=True)
+    folder = Path(os.environ.get("GRADER_SELFTEST_CACHE") or tempfile.mkdtemp())
+    folder.mkdir(parents=True, exist_ok=True)
     stored = folder / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}.json"
     with open(stored.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be grading the same set
