@@ -69,8 +69,6 @@ class GradingState:
     sandbox: Sandbox
     runs: dict[tuple[str, str, str], list[DeviceRun]] = field(default_factory=dict)
     checks: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
-    exercise_points: dict[str, float] = field(default_factory=dict)
-    internal_errors: int = 0
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -224,10 +222,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     marker = item.get_closest_marker("points")
     title = (item.obj.__doc__ or name).strip().splitlines()[0]
     state.checks[(exercise, name)] = (title, float(marker.args[0]) if marker else 0.0)
-    state.exercise_points[exercise] = float(getattr(item.module, "EXERCISE_POINTS", 0))
     run = _device_run(item, call, report, device)
-    if run.outcome == ERROR:
-        state.internal_errors += 1
     state.runs.setdefault((str(target), exercise, name), []).append(run)
     return report
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import wire
-from grader.worker import Request, WorkerSpec, serve
+from grader.worker import OUTPUT_CAP, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # seconds per call; checks that train ask for more
 STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)
@@ -181,9 +181,9 @@ class Sandbox:
         self._tmp.cleanup()
 
 
-def _read_output(path: str, cap: int = 4000) -> str:
+def _read_output(path: str) -> str:
     try:
         with open(path, "rb") as f:
-            return f.read(cap).decode("utf-8", "replace")
+            return f.read(OUTPUT_CAP).decode("utf-8", "replace")
     except OSError:
         return ""
