@@ -1,30 +1,7 @@
 # The commands people type. `make help` lists them.
-PYTHON ?= python3
-VENV := .venv
-PY := $(VENV)/bin/python
-# The environment is rebuilt whenever the pinned dependency list changes.
-STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
-EX ?=
-TARGET ?= exercises
-GRADE_ARGS = --target $(TARGET) $(if $(EX),$(foreach e,$(EX),--exercise $(e)))
+include common.mk
 
-.DEFAULT_GOAL := help
-.PHONY: help setup grade test lint stubs data data-real benchmark clean
-
-help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  variables: EX=<exercise> (e.g. EX=mcc), TARGET=exercises|solutions|<dir>, DEVICE=cpu|cuda|all"
-
-$(STAMP): requirements.txt
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $@
-
-setup: $(STAMP) ## create .venv with the pinned dependencies (done on first use)
-
-grade: $(STAMP) ## grade exercises/ (EX=mcc for one exercise, TARGET=solutions or a directory)
-	$(PY) -m grader grade $(GRADE_ARGS) --device $(or $(DEVICE),all)
+.PHONY: test lint stubs release data data-real benchmark
 
 test: $(STAMP) ## run the repository's own tests (lint, stubs, engine, every exercise's mutants)
 	$(PY) -m ruff check .
@@ -37,6 +14,10 @@ lint: $(STAMP) ## ruff
 stubs: $(STAMP) ## regenerate exercises/ from the solution markers in solutions/
 	$(PY) -m grader stubs
 
+release: $(STAMP) ## build the student release in DEST (no solutions/; REPLACE=1 updates one)
+	@test -n "$(DEST)" || { echo "usage: make release DEST=<folder> [REPLACE=1]"; exit 2; }
+	$(PY) -m grader release --dest $(DEST) $(if $(REPLACE),--replace)
+
 data: $(STAMP) ## regenerate the embedded datasets in data/ (deterministic)
 	$(PY) -m data.generate
 
@@ -45,6 +26,3 @@ data-real: $(STAMP) ## download the real public datasets into DEST (default ~/pr
 
 benchmark: $(STAMP) ## grading times, sandbox round trip, baselines (DATA_DIR=... adds the real sets)
 	$(PY) -m benchmarks
-
-clean: ## remove build outputs (keeps .venv)
-	rm -rf build .pytest_cache .ruff_cache

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import torch
 
-from grader import ROOT, environment, reports
+from grader import ROOT, environment, release, reports
 from grader.exercises import declared_points, exercise_names, suite_path
 from grader.plugin import STATE, GradingState
+from grader.reference import RECORDINGS, read_manifest
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 
 DEFAULT_OUT = ROOT / "build" / "grade"
@@ -21,6 +23,10 @@ DEFAULT_OUT = ROOT / "build" / "grade"
 
 class UsageError(Exception):
     """Bad input from the person running the grader; printed without a traceback."""
+
+
+class GraderError(Exception):
+    """The grader cannot grade here (e.g. no reference); printed without a traceback."""
 
 
 def grade(
@@ -31,6 +37,40 @@ def grade(
     timeout_scale: float = 1.0,
 ) -> list[SubmissionResult]:
     """Grade each target directory on the chosen exercises; one result per target."""
+    exercises = _checked(targets, exercises)
+    if not any((ROOT / "solutions").glob("*.py")) and read_manifest() is None:
+        raise GraderError(f"no reference to grade against: neither solutions/ nor recordings in "
+                          f"{RECORDINGS.relative_to(ROOT)} (rebuild the release: make release)")
+    state, started_at, seconds = _session(targets, exercises, device, timeout_scale)
+    env = environment.describe(state.devices)
+    hidden = (release.installed() or {}).get("hidden_points", {})
+    return [
+        _submission(state, target.resolve(), exercises, env, started_at, seconds, hidden)
+        for target in targets
+    ]
+
+
+def record(*, reference: Path, out: Path, device: str = "all") -> dict:
+    """Grade the reference live with these suites and save its results as recordings.
+
+    The reference must get full marks: a recording of a failing reference would grade
+    every student against a wrong answer.
+    """
+    exercises = _checked([reference], None)
+    state, _, _ = _session([reference], exercises, device, 1.0,
+                           f"--grade-reference={reference.resolve()}", "--grade-record")
+    env = environment.describe(state.devices)
+    result = _submission(state, reference.resolve(), exercises, env, "", 0.0, {})
+    short = [f"{e.name} {e.score:g}/{e.max_score:g}" for e in result.exercises
+             if e.score < e.max_score]
+    if short or result.internal_errors:
+        raise GraderError(f"the reference does not get full marks ({', '.join(short)}); "
+                          f"nothing recorded\n{reports.table(result)}")
+    devices = tuple(d for d in state.devices if d == "cpu" or torch.cuda.is_available())
+    return state.reference.save(out, devices)
+
+
+def _checked(targets: list[Path], exercises: list[str] | None) -> list[str]:
     known = exercise_names()
     exercises = exercises or known
     unknown = [name for name in exercises if name not in known]
@@ -43,6 +83,12 @@ def grade(
         if not any((target / f"{name}.py").is_file() for name in exercises):
             raise UsageError(f"{target} holds no exercise module (expected one of: "
                              f"{', '.join(f'{n}.py' for n in exercises)})")
+    return exercises
+
+
+def _session(targets: list[Path], exercises: list[str], device: str, timeout_scale: float,
+             *extra: str) -> tuple[GradingState, str, float]:
+    """Run the grading suites in pytest; the state holds every check's runs."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
     capture = _Capture()
@@ -56,16 +102,12 @@ def grade(
         "-p", "no:cacheprovider",
         "-p", "no:terminal",
         "-W", "ignore",
+        *extra,
     ]
     code = pytest.main(args, plugins=[capture])
     if capture.state is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the grading session failed (pytest exit code {int(code)})")
-    seconds = time.perf_counter() - clock
-    env = environment.describe(capture.state.devices)
-    return [
-        _submission(capture.state, target.resolve(), exercises, env, started_at, seconds)
-        for target in targets
-    ]
+    return capture.state, started_at, time.perf_counter() - clock
 
 
 class _Capture:
@@ -78,14 +120,18 @@ class _Capture:
 
 
 def _submission(state: GradingState, target: Path, exercises: list[str], env: dict,
-                started_at: str, seconds: float) -> SubmissionResult:
+                started_at: str, seconds: float, hidden: dict[str, float]) -> SubmissionResult:
     results = []
     for name in exercises:
-        exercise = ExerciseResult(name=name, max_score=declared_points(name))
-        for (check_exercise, check_name), (title, points) in state.checks.items():
+        # A release's suites lack the hidden checks, whose points are graded after submission.
+        exercise = ExerciseResult(name=name,
+                                  max_score=declared_points(name) - hidden.get(name, 0.0),
+                                  hidden_points=hidden.get(name, 0.0))
+        for (check_exercise, check_name), (title, points, secret) in state.checks.items():
             if check_exercise == name:
                 runs = state.runs.get((str(target), name, check_name), [])
-                exercise.checks.append(CheckResult(name, check_name, title, points, runs))
+                exercise.checks.append(CheckResult(name, check_name, title, points, runs,
+                                                   hidden=secret))
         results.append(exercise)
     errors = sum(run.outcome == "error" for e in results for c in e.checks for run in c.runs)
     return SubmissionResult(str(target), results, env, started_at, seconds, errors)
@@ -115,19 +161,48 @@ def main(argv: list[str] | None = None) -> int:
     s = commands.add_parser("stubs", help="generate exercises/ from solutions/")
     s.add_argument("--check", action="store_true",
                    help="only report whether the committed stubs are up to date")
+    r = commands.add_parser("release", help="build the student release (no solutions/) in DEST")
+    r.add_argument("--dest", type=Path, required=True, metavar="DIR")
+    r.add_argument("--replace", action="store_true",
+                   help="update the release already in DIR (students' edited stubs are kept)")
+    rec = commands.add_parser("record", help="grade the reference and save its results as "
+                              "recordings (make release does this)")
+    rec.add_argument("--reference", type=Path, default=ROOT / "solutions", metavar="DIR")
+    rec.add_argument("--out", type=Path, default=RECORDINGS, metavar="DIR")
+    rec.add_argument("--device", default="all", choices=("cpu", "cuda", "all"))
     args = parser.parse_args(argv)
     try:
         if args.command == "stubs":
             from grader import stubs
 
             return stubs.main(check=args.check)
+        if args.command == "release":
+            return _release_command(args)
+        if args.command == "record":
+            manifest = record(reference=args.reference, out=args.out, device=args.device)
+            print(f"recorded {manifest['devices']} into {args.out}: {manifest['sha256'][:12]}")
+            return 0
         return _grade_command(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (GraderError, release.ReleaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except BrokenPipeError:  # e.g. `python -m grader grade | head`: the reader left early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _release_command(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    manifest = release.build(args.dest, replace=args.replace)
+    print(f"built the student release in {args.dest} ({time.perf_counter() - started:.0f} s)\n"
+          f"version {release.release_version(manifest)}; reference results recorded on "
+          f"{', '.join(manifest['devices'])}")
+    for name in manifest["kept"]:
+        print(f"kept {name}: it differs from the stub of the previous release")
+    return 0
 
 
 def _grade_command(args: argparse.Namespace) -> int:

@@ -10,13 +10,21 @@ import numpy
 import torch
 
 import grader
-from grader.plugin import SEED
+from grader import release
+from grader.reference import SEED
 
 
 def describe(devices: tuple[str, ...]) -> dict:
     cuda = torch.cuda.is_available()
+    built = release.installed()
     return {
         "grader": grader.__version__,
+        # Which grader and reference graded: a release names the instructor commit it was
+        # built from and its recordings; the instructor's checkout, its own commit.
+        "release": None if built is None else {
+            "version": release.release_version(built), "commit": built["commit"],
+            "recordings": built["recordings"], "recorded_devices": built["devices"]},
+        "commit": release.source_commit() if built is None else built["commit"],
         "python": platform.python_version(),
         "platform": platform.platform(),
         "torch": torch.__version__,

@@ -26,11 +26,17 @@ from hypothesis import HealthCheck, Phase, settings
 
 from grader import ROOT
 from grader.judge import CheckFailure, show
+from grader.reference import (
+    SEED,
+    DeviceNotRecorded,
+    LiveReference,
+    RecordedReference,
+    open_reference,
+)
 from grader.results import ERROR, FAILED, NOT_IMPLEMENTED, NOT_RUN, PASSED, DeviceRun
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 
 DEVICES = ("cpu", "cuda")
-SEED = 0
 # Imported once in the fork server, so that each worker starts in milliseconds.
 WORKER_PRELOAD = ("numpy", "sklearn.metrics", "matplotlib.figure", "tests.probes")
 
@@ -39,6 +45,9 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
+    # Stop at the first failing example: the cases asked of the reference are then always
+    # among those a passing run asks, which is what the release records.
+    report_multiple_bugs=False,
     print_blob=False,
     # Shrinking re-runs student code many times; the case is already small by construction.
     phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target),
@@ -67,8 +76,10 @@ class GradingState:
     targets: list[Path]
     devices: tuple[str, ...]
     sandbox: Sandbox
+    reference: LiveReference | RecordedReference
     runs: dict[tuple[str, str, str], list[DeviceRun]] = field(default_factory=dict)
-    checks: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    # (exercise, check) -> (title, points, hidden)
+    checks: dict[tuple[str, str], tuple[str, float, bool]] = field(default_factory=dict)
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -82,26 +93,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="devices to grade on (default: all present)")
     group.addoption("--grade-timeout-scale", type=float, default=1.0, metavar="F",
                     help="multiply every per-call time limit by F (slow machines: F > 1)")
-    group.addoption("--grade-reference", default=str(ROOT / "solutions"), metavar="DIR",
-                    help="directory of the reference modules")
+    group.addoption("--grade-reference", metavar="DIR",
+                    help="run the reference modules in DIR live (default: solutions/ when "
+                         "present, else the recordings in tests/recordings)")
+    group.addoption("--grade-recordings", metavar="DIR",
+                    help="read the reference's results from the recordings in DIR")
+    group.addoption("--grade-record", action="store_true",
+                    help="keep the live reference's results, to be saved as recordings")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points a grading check is worth")
     config.addinivalue_line("markers", "timeout(seconds): per-call time limit of a check")
+    config.addinivalue_line("markers", "hidden: a check kept out of the student release, "
+                            "graded only by the instructor (visible after publication)")
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("grading")
     targets = [Path(t).resolve() for t in config.getoption("--grade-target")] or [
         ROOT / "exercises"
     ]
     device = config.getoption("--grade-device")
+    sandbox = Sandbox(preload=WORKER_PRELOAD,
+                      startup_allowance=STARTUP_ALLOWANCE
+                      * config.getoption("--grade-timeout-scale"))
     config.stash[STATE] = GradingState(
         targets=targets,
         devices=DEVICES if device == "all" else (device,),
-        sandbox=Sandbox(reference_dir=Path(config.getoption("--grade-reference")).resolve(),
-                        preload=WORKER_PRELOAD,
-                        startup_allowance=STARTUP_ALLOWANCE
-                        * config.getoption("--grade-timeout-scale")),
+        sandbox=sandbox,
+        reference=open_reference(sandbox, directory=config.getoption("--grade-reference"),
+                                 recordings=config.getoption("--grade-recordings"),
+                                 recording=config.getoption("--grade-record")),
     )
 
 
@@ -135,7 +156,7 @@ def check(request: pytest.FixtureRequest) -> Check:
     marker = request.node.get_closest_marker("timeout")
     scale = request.config.getoption("--grade-timeout-scale")
     return Check(
-        state.sandbox, target, exercise_of(request.module), device,
+        state.sandbox, state.reference, target, exercise_of(request.module), device,
         timeout=(marker.args[0] if marker else DEFAULT_TIMEOUT) * scale,
     )
 
@@ -145,6 +166,7 @@ class Check:
     """Runs probes for one test: on the submission, and on the reference for comparison."""
 
     sandbox: Sandbox
+    references: LiveReference | RecordedReference
     target: Path
     exercise: str
     device: str
@@ -160,8 +182,13 @@ class Check:
         if self._broken is not None:
             # After a hang or a crash, fail fast: hypothesis would otherwise rerun it.
             raise self._broken
-        outcome = self.sandbox.run(self.target, self.exercise, probe, case, self.device,
-                                   timeout=timeout or self.timeout, seed=SEED)
+        if self.references.serves(self.target):
+            # Grading the reference itself: its results are the ones already cached.
+            outcome = self.references.run(self.exercise, probe, case, self.device,
+                                          timeout=timeout or self.timeout, record=False)
+        else:
+            outcome = self.sandbox.run(self.target, self.exercise, probe, case, self.device,
+                                       timeout=timeout or self.timeout, seed=SEED)
         self.output = outcome.output
         if outcome.ok:
             return outcome.value
@@ -171,9 +198,16 @@ class Check:
         raise error
 
     def reference(self, probe: Callable, case: Any, *, timeout: float | None = None) -> Any:
-        """The probe's result on the reference (cached); its failure is the grader's fault."""
-        outcome = self.sandbox.run(self.sandbox.reference_dir, self.exercise, probe, case,
-                                   self.device, timeout=timeout or self.timeout, seed=SEED)
+        """The probe's result on the reference (live and cached, or recorded).
+
+        Its failure is the grader's fault. On a device the recordings do not hold, the
+        check is reported as not run on that device.
+        """
+        try:
+            outcome = self.references.run(self.exercise, probe, case, self.device,
+                                          timeout=timeout or self.timeout)
+        except DeviceNotRecorded as exc:
+            pytest.skip(str(exc))
         if not outcome.ok:
             raise RuntimeError(f"the reference failed on {show(case)}: {outcome.message}\n"
                                f"{outcome.traceback}\n{outcome.output}")
@@ -221,7 +255,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     name = item.originalname
     marker = item.get_closest_marker("points")
     title = (item.obj.__doc__ or name).strip().splitlines()[0]
-    state.checks[(exercise, name)] = (title, float(marker.args[0]) if marker else 0.0)
+    state.checks[(exercise, name)] = (title, float(marker.args[0]) if marker else 0.0,
+                                      item.get_closest_marker("hidden") is not None)
     run = _device_run(item, call, report, device)
     state.runs.setdefault((str(target), exercise, name), []).append(run)
     return report

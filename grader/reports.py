@@ -32,7 +32,8 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
             lines.append("-" * (sum(widths) + 6 + len(rows[0][3])))
         cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
         lines.append("  ".join([*cells, row[3]]).rstrip())
-    details = []
+    details = [f"{e.name}: {_num(e.hidden_points)} more points are graded after you submit "
+               "(checks not in this repository)" for e in result.exercises if e.hidden_points]
     not_started = [e.name for e in result.exercises if e.status == "not started"]
     if not_started:
         details.append(f"not started: {', '.join(not_started)}. Fill in the parts that raise "
@@ -75,7 +76,7 @@ def gradescope(result: SubmissionResult) -> dict:
                 "status": "passed" if check.passed else "failed",
                 "output": check.output,
                 "tags": [exercise.name],
-                "visibility": "visible",
+                "visibility": "after_published" if check.hidden else "visible",
                 "extra_data": {"check": check.name,
                                "devices": {run.device: run.outcome for run in check.runs}},
             })

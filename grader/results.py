@@ -30,6 +30,7 @@ class CheckResult:
     title: str
     max_score: float
     runs: list[DeviceRun] = field(default_factory=list)
+    hidden: bool = False  # graded by the instructor only; students see it after publication
 
     @property
     def ran(self) -> list[DeviceRun]:
@@ -71,8 +72,9 @@ class CheckResult:
 @dataclass
 class ExerciseResult:
     name: str
-    max_score: float
+    max_score: float  # the points graded in this run
     checks: list[CheckResult] = field(default_factory=list)
+    hidden_points: float = 0.0  # in a student release: points graded after submission
 
     @property
     def score(self) -> float:
@@ -100,6 +102,7 @@ class ExerciseResult:
             "score": self.score,
             "max_score": self.max_score,
             "status": self.status,
+            "hidden_points": self.hidden_points,
             "checks": [check.to_dict() for check in self.checks],
         }
 

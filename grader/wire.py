@@ -84,9 +84,14 @@ def dumps(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
+def load_plain(data: bytes) -> Any:
+    """Plain data saved by `dumps` (or `torch.save`); no code runs while loading it."""
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
 def loads(data: bytes) -> Any:
     """Judge side: load and rebuild `Returned`/`Foreign` from the worker's plain data."""
-    return decode(torch.load(io.BytesIO(data), weights_only=True))
+    return decode(load_plain(data))
 
 
 def decode(obj: Any) -> Any:
@@ -105,4 +110,20 @@ def decode(obj: Any) -> Any:
         return [decode(item) for item in obj]
     if isinstance(obj, tuple):
         return tuple(decode(item) for item in obj)
+    return obj
+
+
+def encode(obj: Any) -> Any:
+    """The inverse of `decode`: judge-side values back to plain data, e.g. to record them."""
+    if isinstance(obj, Returned):
+        return {_TENSOR: obj.value, "device": obj.device, "type": obj.type_name,
+                "requires_grad": obj.requires_grad}
+    if isinstance(obj, Foreign):
+        return {_OBJECT: obj.type_name, "repr": obj.text}
+    if isinstance(obj, dict):
+        return {k: encode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [encode(item) for item in obj]
+    if isinstance(obj, tuple):
+        return tuple(encode(item) for item in obj)
     return obj

@@ -3,24 +3,30 @@
 One session shares the reference's cached results and the fork server across all the
 submissions, which keeps the mutant sets fast. Results are cached for the whole test run,
 across xdist workers (a file per grading, made under a lock), so each grading runs once.
+The same submissions can be graded in a student release built from this checkout
+(`release=True`), which has no `solutions/` and reads the reference's recordings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from grader import ROOT
-from grader.tests.variants import Variant
+import pytest
 
-BASELINES = {"reference": ROOT / "solutions", "stub": ROOT / "exercises"}
+from grader import ROOT
+from grader.exercises import exercise_names
+from grader.tests.variants import Variant
 
 
 def variants(exercise: str, kind: str) -> list[Variant]:
@@ -29,28 +35,74 @@ def variants(exercise: str, kind: str) -> list[Variant]:
     return list(getattr(module, kind, []))
 
 
+def per_exercise(kind: str | None = None) -> list:
+    """Params (exercise[, variant]) grouped so one xdist worker grades each exercise once."""
+    params = []
+    for exercise in exercise_names():
+        group = pytest.mark.xdist_group(exercise)
+        if kind is None:
+            params.append(pytest.param(exercise, marks=group, id=exercise))
+        else:
+            params += [pytest.param(exercise, v, marks=group, id=f"{exercise}-{v.name}")
+                       for v in variants(exercise, kind)]
+    return params
+
+
 def run_grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=1200)
 
 
-@functools.cache
-def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
-           timeout_scale: float = 1.0) -> dict:
-    """{submission name: results.json} for the reference, the stub and the variants."""
+def _cache_folder() -> Path:
     folder = Path(os.environ.get("GRADER_SELFTEST_CACHE") or tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}.json"
-    with open(stored.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be grading the same set
+    return folder
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock named after `path`: another xdist worker may be making it."""
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def student_release() -> Path:
+    """A student release built from this checkout, once per test run."""
+    dest = _cache_folder() / "release"
+    with _locked(dest):
+        if not (dest / "release.json").is_file():
+            shutil.rmtree(dest, ignore_errors=True)
+            process = run_grader("release", "--dest", str(dest))
+            if process.returncode != 0:
+                raise RuntimeError(f"make release failed:\n{process.stdout}{process.stderr}")
+    return dest
+
+
+@functools.cache
+def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
+           timeout_scale: float = 1.0, *, release: bool = False) -> dict:
+    """{submission name: results.json} for the reference, the stub and the variants."""
+    where = "release" if release else "live"
+    stored = _cache_folder() / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}-{where}.json"
+    with _locked(stored):
         if not stored.exists():
-            stored.write_text(json.dumps(_grade_variants(exercise, kinds, timeout_scale)))
+            root = student_release() if release else ROOT
+            stored.write_text(json.dumps(_grade_variants(exercise, kinds, timeout_scale, root)))
     return json.loads(stored.read_text())
 
 
-def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float) -> dict:
+def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
+                    root: Path) -> dict:
+    """Grade the variants with the grader and suites of `root` (this checkout or a release)."""
     with tempfile.TemporaryDirectory(prefix=f"variants-{exercise}-") as tmp:
-        targets = dict(BASELINES)
+        # Targets are named by folder: in this checkout the reference is `solutions`
+        # itself, whose results the grading session shares with the reference's.
+        targets = {"reference": ROOT / "solutions", "stub": root / "exercises"}
+        if root != ROOT:
+            targets["reference"] = Path(tmp) / "submissions" / "reference"
+            targets["reference"].mkdir(parents=True)
+            shutil.copy2(ROOT / "solutions" / f"{exercise}.py", targets["reference"])
         for kind in kinds:
             for variant in variants(exercise, kind):
                 folder = Path(tmp) / "submissions" / variant.name
@@ -58,10 +110,9 @@ def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float)
                 (folder / f"{exercise}.py").write_text(variant.source(exercise))
                 targets[variant.name] = folder
         out = Path(tmp) / "out"
-        # Targets are named by folder: the baselines are `solutions` and `exercises`.
         process = run_grader("grade", "--exercise", exercise, "--device", "cpu", "--out",
                              str(out), f"--timeout-scale={timeout_scale}",
-                             *(f"--target={path}" for path in targets.values()))
+                             *(f"--target={path}" for path in targets.values()), cwd=root)
         if process.returncode != 0:
             raise RuntimeError(f"grading failed ({process.returncode}):\n{process.stdout}\n"
                                f"{process.stderr}")

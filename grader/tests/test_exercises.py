@@ -11,8 +11,15 @@ import ast
 
 import pytest
 
-from grader.exercises import declared_points, exercise_names, suite_path
-from grader.tests.grading import check_name, exercise_result, failing_checks, graded, variants
+from grader.exercises import declared_points, suite_path
+from grader.tests.grading import (
+    check_name,
+    exercise_result,
+    failing_checks,
+    graded,
+    per_exercise,
+    variants,
+)
 
 # How many known mistakes and correct alternatives each exercise must keep (from its issue).
 MINIMUM_VARIANTS = {
@@ -22,19 +29,6 @@ MINIMUM_VARIANTS = {
     "secondary_structure": (10, 3),
     "optimizers": (10, 3),
 }
-
-
-def per_exercise(kind: str | None = None) -> list:
-    """Params (exercise[, variant]) grouped so one xdist worker grades each exercise once."""
-    params = []
-    for exercise in exercise_names():
-        group = pytest.mark.xdist_group(exercise)
-        if kind is None:
-            params.append(pytest.param(exercise, marks=group, id=exercise))
-        else:
-            params += [pytest.param(exercise, v, marks=group, id=f"{exercise}-{v.name}")
-                       for v in variants(exercise, kind)]
-    return params
 
 
 @pytest.mark.parametrize("exercise", per_exercise())

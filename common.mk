@@ -1,0 +1,34 @@
+# Set-up and grading, shared by this repository's Makefile and the student release's.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The stamp is named after the pinned list's content: the environment is rebuilt when that
+# content changes, not when the file is merely newer (a fresh clone, a checkout).
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+EX ?=
+TARGET ?= exercises
+GRADE_ARGS = --target $(TARGET) $(if $(EX),$(foreach e,$(EX),--exercise $(e)))
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(wordlist 2,9,$(MAKEFILE_LIST)) $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  variables: EX=<exercise> (e.g. EX=mcc), TARGET=exercises|<dir>, DEVICE=cpu|cuda|all"
+
+$(STAMP):
+	@if [ -d $(VENV) ]; then echo "requirements.txt changed since $(VENV) was made: rebuilding it (a few minutes)"; \
+	else echo "first use: creating $(VENV) with the pinned dependencies (a few minutes)"; fi
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(STAMP) ## create .venv with the pinned dependencies (done on first use)
+
+grade: $(STAMP) ## grade exercises/ (EX=mcc for one exercise, TARGET=<dir> for another folder)
+	$(PY) -m grader grade $(GRADE_ARGS) --device $(or $(DEVICE),all)
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache
+
+.PHONY: help setup grade clean

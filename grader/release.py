@@ -1,0 +1,247 @@
+"""The student release: this repository without the reference, graded against recordings.
+
+`build(dest)` writes the repository students get:
+
+- `exercises/` (the stubs, made afresh from `solutions/`), `grader/` without its
+  self-tests, `tests/` with hidden checks removed, `data/`, the pinned requirements;
+- `tests/recordings/`: every result the public checks ask of the reference, recorded by
+  grading the reference with the release's own suites (so hidden checks leave no trace);
+- the files in `release/` (Makefile, README, CI workflow, the release's own test);
+- `release.json`: the instructor commit, the recordings' hash, the hidden points per
+  exercise, and the files the release owns (so a rebuild knows what it may replace).
+
+Everything is built in a temporary folder first; the destination changes only once the
+recordings are made. A rebuild (`replace=True`) never overwrites a stub a student edited.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from grader import ROOT
+from grader.stubs import expected_stubs
+
+MANIFEST = "release.json"
+TEMPLATES = ROOT / "release"
+# Tracked files shipped as they are, by folder; grader/tests (self-tests, mutants) stays here.
+SHIPPED = ("grader/", "tests/", "data/", "requirements.txt", "pyproject.toml", "common.mk")
+KEPT_HERE = ("grader/tests/", "tests/recordings/")
+# Template file -> its place in the release.
+TEMPLATE_FILES = {
+    "Makefile": "Makefile",
+    "gitignore": ".gitignore",
+    "grade.yml": ".github/workflows/grade.yml",
+    "test_release.py": "grader/tests/test_release.py",
+    "tests_init.py": "grader/tests/__init__.py",
+}
+STUDENT_PART = ("<!-- begin student -->", "<!-- end student -->")
+
+
+class ReleaseError(Exception):
+    """The release could not be built; the message says why and what to do."""
+
+
+def installed() -> dict | None:
+    """The manifest of the release this checkout is, or None in the instructor's repository."""
+    path = ROOT / MANIFEST
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def source_commit(root: Path = ROOT) -> str | None:
+    """The commit of a git checkout, with "-dirty" when tracked files differ from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def strip_hidden(source: str) -> tuple[str, float]:
+    """A suite's text without its `@pytest.mark.hidden` checks, and their points."""
+    lines = source.splitlines(keepends=True)
+    hidden_points = 0.0
+    spans = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        marks = {ast.unparse(d.func if isinstance(d, ast.Call) else d): d
+                 for d in node.decorator_list}
+        if "pytest.mark.hidden" not in marks:
+            continue
+        points = marks.get("pytest.mark.points")
+        if isinstance(points, ast.Call):
+            hidden_points += float(ast.literal_eval(points.args[0]))
+        start = min(d.lineno for d in node.decorator_list)
+        spans.append((start - 1, node.end_lineno))
+    for start, end in reversed(spans):
+        # Take the blank lines after the check too, so the file keeps its spacing.
+        while end < len(lines) and not lines[end].strip():
+            end += 1
+        del lines[start:end]
+    return "".join(lines), hidden_points
+
+
+def tracked_files(root: Path = ROOT) -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ReleaseError(f"{root} is not a git checkout: the release ships tracked files "
+                           "only") from exc
+    return sorted(name for name in out.decode().split("\0") if name)
+
+
+def student_readme(version: str, hidden: dict[str, float]) -> str:
+    """The release README: the template around the student part of this README."""
+    text = (ROOT / "README.md").read_text()
+    begin, end = STUDENT_PART
+    if begin not in text or end not in text:
+        raise ReleaseError(f"README.md lacks the {begin} ... {end} markers around the part "
+                           "students read")
+    student = text.split(begin, 1)[1].split(end, 1)[0].strip()
+    hidden_lines = "".join(f"- {name}: {points:g} of its points are graded after you submit\n"
+                           for name, points in sorted(hidden.items()) if points)
+    fields = {"{student_part}": student, "{version}": version,
+              "{hidden}": hidden_lines or "- none: the table shows every graded point\n"}
+    text = (TEMPLATES / "README.md").read_text()
+    for placeholder, value in fields.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assemble(tree: Path) -> dict[str, float]:
+    """Write every file of the release but the recordings into `tree`; return hidden points."""
+    hidden: dict[str, float] = {}
+    for name in tracked_files():
+        if not name.startswith(SHIPPED) or name.startswith(KEPT_HERE):
+            continue
+        source = ROOT / name
+        if not source.is_file():  # deleted in the working tree, not yet committed
+            continue
+        target = tree / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name.startswith("tests/test_") and name.endswith(".py"):
+            text, points = strip_hidden(source.read_text())
+            hidden[Path(name).stem.removeprefix("test_")] = points
+            target.write_text(text)
+        else:
+            shutil.copy2(source, target)
+    (tree / "exercises").mkdir()
+    shutil.copy2(ROOT / "exercises" / "__init__.py", tree / "exercises" / "__init__.py")
+    for name, text in expected_stubs().items():
+        (tree / "exercises" / name).write_text(text)
+    for template, place in TEMPLATE_FILES.items():
+        (tree / place).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATES / template, tree / place)
+    return hidden
+
+
+def _record(tree: Path) -> None:
+    """Grade the reference with the release's own suites and keep its results."""
+    process = subprocess.run(
+        [sys.executable, "-m", "grader", "record", "--reference", str(ROOT / "solutions"),
+         "--out", str(tree / "tests" / "recordings")],
+        cwd=tree, capture_output=True, text=True,
+        # Nothing but the recordings may land in the tree.
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
+             "HYPOTHESIS_STORAGE_DIRECTORY": str(tree.parent / "hypothesis")},
+    )
+    if process.returncode != 0:
+        raise ReleaseError(f"recording the reference failed:\n{process.stdout}{process.stderr}")
+
+
+def build(dest: Path, *, replace: bool = False) -> dict:
+    """Build the student release in `dest`; return its manifest."""
+    dest = dest.resolve()
+    if dest == ROOT or ROOT in dest.parents:
+        raise ReleaseError(f"{dest} is inside this repository: build the release elsewhere")
+    previous = _previous_release(dest, replace)
+    with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+        tree = Path(tmp) / "release"
+        tree.mkdir()
+        hidden = _assemble(tree)
+        _record(tree)
+        recordings = json.loads((tree / "tests" / "recordings" / "manifest.json").read_text())
+        files = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
+        strays = [name for name in files if "__pycache__" in name or name.startswith(".hyp")]
+        if strays:
+            raise ReleaseError(f"recording left files in the release: {strays[:5]}")
+        manifest = {
+            "commit": source_commit(),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "recordings": recordings["sha256"],
+            "devices": recordings["devices"],
+            "hidden_points": hidden,
+            "stubs": {name: _file_hash(tree / "exercises" / name)
+                      for name in expected_stubs()},
+            "files": [*files, MANIFEST, "README.md"],
+        }
+        version = release_version(manifest)
+        (tree / "README.md").write_text(student_readme(version, hidden))
+        (tree / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        kept = _install(tree, dest, previous)
+    manifest["kept"] = kept
+    return manifest
+
+
+def release_version(manifest: dict) -> str:
+    """How a release names itself: the instructor commit and the recordings' hash."""
+    commit = manifest.get("commit") or "unknown"
+    return f"{commit[:12]}{'-dirty' if commit.endswith('-dirty') else ''} " \
+           f"(recordings {manifest['recordings'][:12]})"
+
+
+def _previous_release(dest: Path, replace: bool) -> dict | None:
+    if not dest.exists() or not any(dest.iterdir()):
+        return None
+    manifest_path = dest / MANIFEST
+    if not replace:
+        raise ReleaseError(f"{dest} is not empty: pass --replace (make release ... REPLACE=1) "
+                           "to update the release there; students' edited stubs are kept")
+    if not manifest_path.is_file():
+        raise ReleaseError(f"{dest} holds no {MANIFEST}: it is not a release, so nothing in it "
+                           "is replaced; choose an empty or new folder")
+    return json.loads(manifest_path.read_text())
+
+
+def _install(tree: Path, dest: Path, previous: dict | None) -> list[str]:
+    """Move the built tree into `dest`; return the edited stubs that were kept."""
+    dest.mkdir(parents=True, exist_ok=True)
+    kept = []
+    if previous is not None:
+        old_stubs = previous.get("stubs", {})
+        for name in previous.get("files", []):
+            path = dest / name
+            stub = Path(name).name
+            if (name.startswith("exercises/") and stub in old_stubs and path.is_file()
+                    and _file_hash(path) != old_stubs[stub]):
+                kept.append(name)  # the student's work: never overwritten
+            elif path.is_file():
+                path.unlink()
+    for path in sorted(tree.rglob("*")):
+        if not path.is_file():
+            continue
+        name = str(path.relative_to(tree))
+        if name in kept:
+            continue
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return kept

@@ -1,0 +1,212 @@
+"""The student release: no solutions in it, and the same grades as grading here.
+
+One release is built per test run (`grading.student_release`) and every known
+submission is graded in it as well as here; the grades must agree check by check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader import ROOT, release
+from grader.reference import DeviceNotRecorded, RecordedReference, ReferenceUnavailable
+from grader.reports import gradescope, table
+from grader.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
+from grader.stubs import BEGIN, END, expected_stubs
+from grader.tests.grading import graded, per_exercise, run_grader, student_release
+from tests.probes import mcc as mcc_probes
+
+RELEASE = pytest.mark.xdist_group("release")
+
+# Lines that a solution region shares with a grading suite or a probe by coincidence:
+# idioms any training loop or oracle has. Anything longer is a leak.
+COMMON_LINES = {
+    "loss.backward()", "optimizer.step()", "optimizer.zero_grad()", "model.train()",
+    "return loss", "return targets", "return x, mask", "if unknown:", "break", "continue",
+    "else:",
+    "correct, scored = 0, 0", "return len(self.sequences)",
+    "self.dropout = nn.Dropout(dropout)", "self.fc1 = nn.Linear(in_features, hidden_dim)",
+    "for b, sequence in enumerate(sequences):", "for i, letter in enumerate(sequence):",
+    "for name, history in histories.items():",
+    'for epoch, loss in enumerate(history["train_loss"]):',
+}
+
+
+def solution_lines() -> set[str]:
+    """Lines (stripped) inside solution regions that no stub shows."""
+    stubs = expected_stubs()
+    shown = {line.strip() for text in stubs.values() for line in text.splitlines()}
+    secret = set()
+    for name in stubs:
+        inside = False
+        for line in (ROOT / "solutions" / name).read_text().splitlines():
+            if BEGIN.match(line) or END.match(line):
+                inside = bool(BEGIN.match(line))
+            elif inside and line.strip() and line.strip() not in shown:
+                secret.add(line.strip())
+    return secret - COMMON_LINES
+
+
+def per_check(results: dict) -> dict:
+    """What a grade is made of: each exercise's status, each check's score per device."""
+    return {
+        "exercises": results["extra_data"]["exercises"],
+        "checks": {test["extra_data"]["check"]: (test["score"], test["extra_data"]["devices"])
+                   for test in results["tests"]},
+    }
+
+
+@RELEASE
+def test_release_holds_no_solution():
+    dest = student_release()
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    names = {str(p.relative_to(dest)) for p in files}
+    assert not any(n.startswith(("solutions/", "grader/tests/variants")) for n in names)
+    assert not any(n.endswith(".pyc") or n.startswith(".hypothesis") for n in names)
+    secret = solution_lines()
+    leaks = [f"{p.relative_to(dest)}: {line.strip()}" for p in files if p.suffix != ".pt"
+             for line in p.read_text().splitlines() if line.strip() in secret]
+    assert leaks == []
+
+
+@RELEASE
+def test_release_states_its_version():
+    dest = student_release()
+    manifest = json.loads((dest / "release.json").read_text())
+    recordings = json.loads((dest / "tests" / "recordings" / "manifest.json").read_text())
+    assert manifest["recordings"] == recordings["sha256"]
+    assert manifest["commit"].startswith(release.source_commit().removesuffix("-dirty"))
+    readme = (dest / "README.md").read_text()
+    assert release.release_version(manifest) in readme
+    assert "solutions" not in readme and "mutant" not in readme.lower()
+    assert "make grade" in readme and "| exercise |" in readme
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_release_grades_like_this_repository(exercise):
+    """Reference, stub, every mutant and alternative: the same per-check grades."""
+    live, shipped = graded(exercise), graded(exercise, release=True)
+    assert set(live) == set(shipped)
+    for name in live:
+        assert per_check(shipped[name]) == per_check(live[name]), name
+
+
+@pytest.mark.xdist_group("mcc-hostile")
+def test_release_grades_hostile_submissions_like_this_repository():
+    live = graded("mcc", ("HOSTILE",), timeout_scale=0.25)
+    shipped = graded("mcc", ("HOSTILE",), timeout_scale=0.25, release=True)
+    for name in live:
+        assert per_check(shipped[name]) == per_check(live[name]), name
+
+
+@RELEASE
+def test_stale_recordings_are_a_grader_error_that_says_how_to_fix_it(tmp_path):
+    copy = tmp_path / "release"
+    shutil.copytree(student_release(), copy)
+    recordings = copy / "tests" / "recordings"
+    manifest = json.loads((recordings / "manifest.json").read_text())
+    torch.save({"cpu": {}}, recordings / "mcc.pt")  # a recording that answers nothing
+    manifest["exercises"]["mcc"]["sha256"] = hashlib.sha256(
+        (recordings / "mcc.pt").read_bytes()).hexdigest()
+    (recordings / "manifest.json").write_text(json.dumps(manifest))
+    submission = tmp_path / "sub"
+    submission.mkdir()
+    shutil.copy2(ROOT / "solutions" / "mcc.py", submission)
+    process = run_grader("grade", "--exercise", "mcc", "--device", "cpu", "--target",
+                         str(submission), "--out", str(tmp_path / "out"), cwd=copy)
+    assert process.returncode == 3, process.stdout + process.stderr
+    assert "rebuild the release" in process.stdout
+    assert "Traceback" not in process.stdout
+
+
+@RELEASE
+def test_edited_recordings_are_refused(tmp_path):
+    copy = tmp_path / "recordings"
+    shutil.copytree(student_release() / "tests" / "recordings", copy)
+    with open(copy / "mcc.pt", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ReferenceUnavailable, match="changed after the release was built"):
+        RecordedReference(copy).run("mcc", mcc_probes.evaluate_classifier, {"seed": 3}, "cpu")
+
+
+@RELEASE
+def test_a_device_without_recordings_is_not_graded_against_them():
+    reference = RecordedReference(student_release() / "tests" / "recordings")
+    with pytest.raises(DeviceNotRecorded, match="not graded on cuda"):
+        reference.run("mcc", mcc_probes.evaluate_classifier, {"seed": 3}, "cuda")
+
+
+def test_a_nonempty_destination_is_refused_without_replace(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(release.ReleaseError, match="--replace"):
+        release.build(tmp_path)
+    with pytest.raises(release.ReleaseError, match="not a release"):
+        release.build(tmp_path, replace=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_rebuild_keeps_the_stubs_a_student_edited(tmp_path):
+    def tree(stub_text: str) -> Path:
+        folder = tmp_path / f"tree-{len(list(tmp_path.iterdir()))}"
+        (folder / "exercises").mkdir(parents=True)
+        (folder / "exercises" / "mcc.py").write_text(stub_text)
+        (folder / "exercises" / "optimizers.py").write_text(stub_text)
+        (folder / "grader.py").write_text(stub_text)
+        return folder
+
+    dest = tmp_path / "dest"
+    old = tree("old stub\n")
+    release._install(old, dest, None)
+    previous = {"stubs": {"mcc.py": release._file_hash(old / "exercises" / "mcc.py"),
+                          "optimizers.py": release._file_hash(old / "exercises" / "mcc.py")},
+                "files": ["exercises/mcc.py", "exercises/optimizers.py", "grader.py"]}
+    (dest / "exercises" / "mcc.py").write_text("my work\n")
+    kept = release._install(tree("new stub\n"), dest, previous)
+    assert kept == ["exercises/mcc.py"]
+    assert (dest / "exercises" / "mcc.py").read_text() == "my work\n"
+    assert (dest / "exercises" / "optimizers.py").read_text() == "new stub\n"
+    assert (dest / "grader.py").read_text() == "new stub\n"
+
+
+HIDDEN_SUITE = '''
+@pytest.mark.points(2)
+def test_public(check):
+    """public"""
+
+
+@pytest.mark.hidden
+@pytest.mark.points(3)
+@given(case=strategies.binary_labels())
+def test_secret(check, case):
+    """secret"""
+
+
+@pytest.mark.points(1)
+def test_last(check):
+    """last"""
+'''
+
+
+def test_hidden_checks_are_stripped_from_the_release_and_their_points_counted():
+    text, points = release.strip_hidden(HIDDEN_SUITE)
+    assert points == 3
+    assert "secret" not in text and "hidden" not in text
+    assert "def test_public" in text and "def test_last" in text
+
+
+def test_hidden_checks_are_published_later_and_announced_to_students():
+    check = CheckResult("mcc", "test_secret", "secret", 3, [DeviceRun("cpu", "passed")],
+                        hidden=True)
+    public = CheckResult("mcc", "test_public", "public", 2, [DeviceRun("cpu", "passed")])
+    instructor = SubmissionResult("sub", [ExerciseResult("mcc", 5, [public, check])], {}, "", 0)
+    visibility = {t["name"]: t["visibility"] for t in gradescope(instructor)["tests"]}
+    assert visibility == {"mcc: public": "visible", "mcc: secret": "after_published"}
+    student = SubmissionResult("sub", [ExerciseResult("mcc", 2, [public], hidden_points=3)],
+                               {}, "", 0)
+    assert "mcc: 3 more points are graded after you submit" in table(student)
