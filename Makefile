@@ -1,7 +1,7 @@
 # The commands people type. `make help` lists them.
 include common.mk
 
-.PHONY: test lint stubs release data data-real benchmark
+.PHONY: test lint stubs release gradescope data data-real benchmark
 
 test: $(STAMP) ## run the repository's own tests (lint, stubs, engine, every exercise's mutants)
 	$(PY) -m ruff check .
@@ -26,3 +26,6 @@ data-real: $(STAMP) ## download the real public datasets into DEST (default ~/pr
 
 benchmark: $(STAMP) ## grading times, sandbox round trip, baselines (DATA_DIR=... adds the real sets)
 	$(PY) -m benchmarks
+
+gradescope: $(STAMP) ## build build/gradescope/autograder.zip for Gradescope (no solutions/ in it)
+	$(PY) -m grader gradescope

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, environment, release, reports
+from grader import ROOT, batch, environment, release, reports
 from grader.exercises import declared_points, exercise_names, suite_path
 from grader.plugin import STATE, GradingState
 from grader.reference import RECORDINGS, read_manifest
@@ -158,6 +160,33 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
                    help="multiply every per-call time limit by F (e.g. 2 on a slow machine)")
     g.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+    c = g.add_argument_group("a class", "grade every subfolder of DIR as one student, each in a "
+                             "process of its own; reports in OUT/<id>/, OUT/gradebook.csv")
+    c.add_argument("--submissions", type=Path, metavar="DIR",
+                   help="one folder per student, named by student id")
+    c.add_argument("--roster", type=Path, metavar="CSV",
+                   help="columns id, name, email: the gradebook's order, and who submitted nothing")
+    c.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="students graded at once (default 1; about one per 2 cores)")
+    c.add_argument("--resume", action="store_true",
+                   help="skip students already graded in OUT (after an interruption)")
+    c.add_argument("--slice", metavar="K/N",
+                   help="grade only the K-th of N slices of the class (0-based; a cluster's "
+                        "array task); merge with `python -m grader gradebook OUT`")
+    z = commands.add_parser("gradescope", help="build Gradescope's autograder zip (recorded "
+                            "reference, hidden checks included)")
+    z.add_argument("--out", type=Path, metavar="ZIP",
+                   help="where the zip goes (default build/gradescope/autograder.zip)")
+    zr = commands.add_parser("gradescope-run", help="inside Gradescope: grade ROOT/submission "
+                             "into ROOT/results/results.json (run_autograder calls it)")
+    zr.add_argument("--root", type=Path, default=Path("/autograder"), metavar="ROOT")
+    gh = commands.add_parser("classroom", help="print a results.json as GitHub Classroom "
+                             "runner outputs (lines NAME=BASE64 for $GITHUB_OUTPUT)")
+    gh.add_argument("results", type=Path, metavar="RESULTS_JSON")
+    b = commands.add_parser("gradebook", help="merge the per-student reports in OUT into "
+                            "OUT/gradebook.csv")
+    b.add_argument("out", type=Path, metavar="OUT")
+    b.add_argument("--roster", type=Path, metavar="CSV")
     s = commands.add_parser("stubs", help="generate exercises/ from solutions/")
     s.add_argument("--check", action="store_true",
                    help="only report whether the committed stubs are up to date")
@@ -178,6 +207,18 @@ def main(argv: list[str] | None = None) -> int:
             return stubs.main(check=args.check)
         if args.command == "release":
             return _release_command(args)
+        if args.command in ("gradescope", "gradescope-run"):
+            return _gradescope_command(args)
+        if args.command == "classroom":
+            runners = reports.classroom(json.loads(args.results.read_text()))
+            for name, runner in runners.items():
+                encoded = base64.b64encode(json.dumps(runner).encode()).decode()
+                print(f"{name}={encoded}")
+            return 0
+        if args.command == "gradebook":
+            path = _write_gradebook(args.out, _roster(args.roster))
+            print(f"gradebook: {path}")
+            return 0
         if args.command == "record":
             manifest = record(reference=args.reference, out=args.out, device=args.device)
             print(f"recorded {manifest['devices']} into {args.out}: {manifest['sha256'][:12]}")
@@ -205,7 +246,100 @@ def _release_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope_command(args: argparse.Namespace) -> int:
+    from grader import gradescope
+
+    if args.command == "gradescope-run":
+        data = gradescope.run_submission(args.root)
+        print(data["output"])
+        return 0
+    path = args.out or gradescope.DEFAULT_ZIP
+    manifest = gradescope.build_zip(path)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), release "
+          f"{release.release_version(manifest)}; upload it as the autograder, base image "
+          "Ubuntu 24.04 (see README)")
+    return 0
+
+
+def _roster(path: Path | None) -> list[batch.Student] | None:
+    if path is None:
+        return None
+    try:
+        return batch.read_roster(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(f"cannot read the roster: {exc}") from exc
+
+
+def _write_gradebook(out: Path, roster: list[batch.Student] | None) -> Path:
+    if not out.is_dir():
+        raise UsageError(f"{out} is not a directory of graded students")
+    path = out / "gradebook.csv"
+    reports.write_atomic(path, batch.gradebook(out, roster))
+    return path
+
+
+def _slice(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--slice takes K/N, e.g. 0/4, not {text!r}") from None
+    if not 0 <= k < n:
+        raise UsageError(f"--slice {text}: K must be in [0, N)")
+    return k, n
+
+
+def _class_command(args: argparse.Namespace) -> int:
+    if args.target or args.json or args.junit:
+        raise UsageError("--submissions grades a class: it takes no --target, --json or --junit")
+    if not args.submissions.is_dir():
+        raise UsageError(f"{args.submissions} is not a directory")
+    _checked([], args.exercise)
+    roster = _roster(args.roster)
+    try:
+        gradings = batch.grade_class(
+            submissions=args.submissions, out=args.out, roster=roster, exercises=args.exercise,
+            jobs=max(1, args.jobs), device=args.device, resume=args.resume,
+            only=_slice(args.slice), timeout_scale=args.timeout_scale,
+            progress=_progress_line(sys.stderr))
+    except KeyboardInterrupt as exc:
+        path = _write_gradebook(args.out, roster)
+        print(f"\n{exc}: the finished students' reports are kept ({path}); "
+              "continue with --resume", file=sys.stderr)
+        return 130
+    path = _write_gradebook(args.out, roster)
+    errors = [g.id for g in gradings if g.status == batch.GRADER_ERROR]
+    print(f"graded {len(gradings)} students; gradebook: {path}")
+    if errors:
+        print(f"grader errors (not zeros: rerun with --resume): {', '.join(errors)}",
+              file=sys.stderr)
+        return 3
+    return 0
+
+
+def _progress_line(stream):
+    """A progress callback: one line redrawn on a terminal, a line per student elsewhere."""
+    shown = [-1]
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        if done == shown[0] and not stream.isatty():
+            return
+        shown[0] = done
+        left = f", about {seconds / done * (total - done):.0f} s left" if done else ""
+        bar = "#" * (20 * done // max(total, 1))
+        line = f"[{bar:<20}] {done}/{total} students, {seconds:.0f} s{left}"
+        stream.write(f"\r{line}" if stream.isatty() else line + "\n")
+        if stream.isatty() and done == total:
+            stream.write("\n")
+        stream.flush()
+
+    return progress
+
+
 def _grade_command(args: argparse.Namespace) -> int:
+    if args.submissions is not None:
+        return _class_command(args)
     targets = args.target or [ROOT / "exercises"]
     several = len(targets) > 1
     if several and (args.json or args.junit):

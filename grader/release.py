@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
+from grader.exercises import exercise_names
 from grader.stubs import expected_stubs
 
 MANIFEST = "release.json"
@@ -39,10 +40,10 @@ KEPT_HERE = ("grader/tests/", "tests/recordings/")
 TEMPLATE_FILES = {
     "Makefile": "Makefile",
     "gitignore": ".gitignore",
-    "grade.yml": ".github/workflows/grade.yml",
     "test_release.py": "grader/tests/test_release.py",
     "tests_init.py": "grader/tests/__init__.py",
 }
+WORKFLOW = ".github/workflows/grade.yml"
 STUDENT_PART = ("<!-- begin student -->", "<!-- end student -->")
 
 
@@ -126,7 +127,7 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _assemble(tree: Path) -> dict[str, float]:
+def _assemble(tree: Path, keep_hidden: bool) -> dict[str, float]:
     """Write every file of the release but the recordings into `tree`; return hidden points."""
     hidden: dict[str, float] = {}
     for name in tracked_files():
@@ -137,7 +138,7 @@ def _assemble(tree: Path) -> dict[str, float]:
             continue
         target = tree / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if name.startswith("tests/test_") and name.endswith(".py"):
+        if name.startswith("tests/test_") and name.endswith(".py") and not keep_hidden:
             text, points = strip_hidden(source.read_text())
             hidden[Path(name).stem.removeprefix("test_")] = points
             target.write_text(text)
@@ -150,7 +151,18 @@ def _assemble(tree: Path) -> dict[str, float]:
     for template, place in TEMPLATE_FILES.items():
         (tree / place).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(TEMPLATES / template, tree / place)
+    (tree / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
+    (tree / WORKFLOW).write_text(grading_workflow())
     return hidden
+
+
+def grading_workflow() -> str:
+    """The release's CI workflow, with one GitHub Classroom runner per exercise."""
+    names = exercise_names()
+    env = "".join(f'          {name.upper()}_RESULTS: "${{{{ steps.grade.outputs.{name} }}}}"\n'
+                  for name in names)
+    return ((TEMPLATES / "grade.yml").read_text().replace("{runner_env}\n", env)
+            .replace("{runners}", ",".join(names)))
 
 
 def _record(tree: Path) -> None:
@@ -167,8 +179,12 @@ def _record(tree: Path) -> None:
         raise ReleaseError(f"recording the reference failed:\n{process.stdout}{process.stderr}")
 
 
-def build(dest: Path, *, replace: bool = False) -> dict:
-    """Build the student release in `dest`; return its manifest."""
+def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False) -> dict:
+    """Build the student release in `dest`; return its manifest.
+
+    keep_hidden: keep the hidden checks and record them too, for instructor grading where
+    students cannot read the files (Gradescope's autograder).
+    """
     dest = dest.resolve()
     if dest == ROOT or ROOT in dest.parents:
         raise ReleaseError(f"{dest} is inside this repository: build the release elsewhere")
@@ -176,7 +192,7 @@ def build(dest: Path, *, replace: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         tree = Path(tmp) / "release"
         tree.mkdir()
-        hidden = _assemble(tree)
+        hidden = _assemble(tree, keep_hidden)
         _record(tree)
         recordings = json.loads((tree / "tests" / "recordings" / "manifest.json").read_text())
         files = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -143,5 +144,32 @@ def gradebook(results: list[SubmissionResult]) -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def classroom(gradescope_results: dict) -> dict[str, dict]:
+    """GitHub Classroom's autograding reporter format, one runner per exercise.
+
+    Made from a results.json (Gradescope's format) so that a workflow step can convert the
+    report of a grade that already ran. Each runner: {version, status, max_score, tests}.
+    """
+    runners: dict[str, dict] = {}
+    for test in gradescope_results["tests"]:
+        exercise = test["tags"][0]
+        runner = runners.setdefault(exercise, {"version": 1, "status": "pass", "max_score": 0,
+                                               "tests": []})
+        passed = test["score"] >= test["max_score"]
+        runner["max_score"] += test["max_score"]
+        runner["tests"].append({"name": test["name"], "status": "pass" if passed else "fail",
+                                "score": test["score"], "message": test["output"]})
+        if not passed:
+            runner["status"] = "fail"
+    return runners

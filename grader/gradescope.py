@@ -1,0 +1,66 @@
+"""Gradescope: the autograder zip (`make gradescope`), and the grade it runs per submission.
+
+The zip is a release built with the hidden checks kept (and recorded), plus Gradescope's
+two scripts from `release/gradescope/`: `setup.sh` installs the pinned dependencies once,
+`run_autograder` grades each submission. No `solutions/` goes into it: the reference's
+results are recorded, so nothing in the container can leak the reference.
+"""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+from grader import ROOT, batch, release, reports
+from grader.exercises import exercise_names
+
+SCRIPTS = ROOT / "release" / "gradescope"
+DEFAULT_ZIP = ROOT / "build" / "gradescope" / "autograder.zip"
+GRADER_ERROR_NOTE = ("The grader itself failed on some checks (marked 'internal error'): "
+                     "this is not your fault, and the course staff will regrade.\n\n")
+
+
+def build_zip(path: Path = DEFAULT_ZIP) -> dict:
+    """Write the autograder zip; return the manifest of the release inside it."""
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
+        tree = Path(tmp) / "source"
+        manifest = release.build(tree, keep_hidden=True)
+        for script in ("setup.sh", "run_autograder"):
+            (tree / script).write_bytes((SCRIPTS / script).read_bytes())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+            for file in sorted(tree.rglob("*")):
+                if file.is_file():
+                    info = zipfile.ZipInfo.from_file(file, str(file.relative_to(tree)))
+                    executable = file.name in ("setup.sh", "run_autograder")
+                    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    z.writestr(info, file.read_bytes())
+        partial.replace(path)
+    return manifest
+
+
+def run_submission(root: Path) -> dict:
+    """Grade `root/submission` and write `root/results/results.json`; return what was written.
+
+    Every check runs, hidden ones included; Gradescope shows those after publication.
+    """
+    from grader.cli import grade  # the CLI imports this module
+
+    with tempfile.TemporaryDirectory(prefix="submission-") as tmp:
+        staging = Path(tmp)
+        found = batch.stage(root / "submission", staging, exercise_names())
+        if not found:
+            data = {"score": 0, "output": "No exercise module was found in your submission: "
+                    f"upload {', '.join(f'{n}.py' for n in exercise_names())} (any of them), "
+                    "as they are in exercises/.", "tests": []}
+        else:
+            (result,) = grade(targets=[staging], exercises=exercise_names())
+            data = reports.gradescope(result)
+            if result.internal_errors:
+                data["output"] = GRADER_ERROR_NOTE + data["output"]
+    reports.write_json(root / "results" / "results.json", data)
+    return data
