@@ -35,13 +35,18 @@ def grade(
     exercises: list[str] | None = None,
     device: str = "all",
     timeout_scale: float = 1.0,
+    checkoff: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade each target directory on the chosen exercises; one result per target."""
+    """Grade each target directory on the chosen exercises; one result per target.
+
+    checkoff: grade only the checkoff subset (no check marked full_grade_only or hidden).
+    """
     exercises = _checked(targets, exercises)
     if not any((ROOT / "solutions").glob("*.py")) and read_manifest() is None:
         raise GraderError(f"no reference to grade against: neither solutions/ nor recordings in "
                           f"{RECORDINGS.relative_to(ROOT)} (rebuild the release: make release)")
-    state, started_at, seconds = _session(targets, exercises, device, timeout_scale)
+    state, started_at, seconds = _session(targets, exercises, device, timeout_scale,
+                                          *(["--grade-checkoff"] if checkoff else []))
     env = environment.describe(state.devices)
     hidden = (release.installed() or {}).get("hidden_points", {})
     return [
@@ -123,9 +128,11 @@ def _submission(state: GradingState, target: Path, exercises: list[str], env: di
                 started_at: str, seconds: float, hidden: dict[str, float]) -> SubmissionResult:
     results = []
     for name in exercises:
-        # A release's suites lack the hidden checks, whose points are graded after submission.
+        # A release's suites lack the hidden checks, whose points are graded after submission;
+        # a checkoff leaves out the checks it does not grade.
         exercise = ExerciseResult(name=name,
-                                  max_score=declared_points(name) - hidden.get(name, 0.0),
+                                  max_score=declared_points(name) - hidden.get(name, 0.0)
+                                  - state.left_out.get(name, 0.0),
                                   hidden_points=hidden.get(name, 0.0))
         for (check_exercise, check_name), (title, points, secret) in state.checks.items():
             if check_exercise == name:
