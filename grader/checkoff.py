@@ -399,10 +399,11 @@ def verify(*, receipts: Path, pins: Path, submissions: Path) -> list[Verdict]:
 
 
 def _receipt_files(folder: Path) -> list[Path]:
-    # The student's repository holds its receipts in checkoffs/; a folder of receipts alone
-    # holds them at the top.
-    inner = folder / DEFAULT_RECEIPTS.name
-    return sorted((inner if inner.is_dir() else folder).glob("*.json"))
+    # The student's repository holds its receipts in checkoffs/ (and other JSON files at its
+    # top, such as release.json); a folder of receipts alone holds them at the top.
+    repository = any((folder / name).exists() for name in (".git", "exercises",
+                                                           DEFAULT_RECEIPTS.name))
+    return sorted((folder / DEFAULT_RECEIPTS.name if repository else folder).glob("*.json"))
 
 
 def _examine(path: Path, submission: Path, authors: set[str], sessions: dict[str, Session],

@@ -202,3 +202,20 @@ def test_a_faulty_pin_file_is_refused_with_the_reason(tmp_path, session, message
     pins.write_text(f"[lab3]\n{session}\n")
     with pytest.raises(UsageError, match=message):
         checkoff.read_pins(pins)
+
+
+def test_receipts_are_read_from_a_repository_s_checkoffs_folder_or_a_plain_folder(tmp_path):
+    repository, loose, not_checked_off = tmp_path / "ada", tmp_path / "bob", tmp_path / "carol"
+    (repository / "checkoffs").mkdir(parents=True)
+    (not_checked_off / "exercises").mkdir(parents=True)
+    for folder in (repository, not_checked_off):
+        (folder / "release.json").write_text("{}")  # the release's own, not a receipt
+    loose.mkdir()
+    for path in (repository / "checkoffs" / "mcc.json", loose / "mcc.json"):
+        path.write_text("{}")
+    pins = tmp_path / "pins.toml"
+    pins.write_text(f'[lab3]\npin = "{PIN}"\nstart = 2027-02-09T14:00:00+01:00\n'
+                    'end = 2027-02-09T17:00:00+01:00\n')
+    verdicts = checkoff.verify(receipts=tmp_path, pins=pins, submissions=tmp_path)
+    assert [(v.submission, v.receipt, v.status) for v in verdicts] == [
+        ("ada", "mcc.json", checkoff.UNREADABLE), ("bob", "mcc.json", checkoff.UNREADABLE)]
