@@ -28,7 +28,11 @@ setup: $(STAMP) ## create .venv with the pinned dependencies (done on first use)
 grade: $(STAMP) ## grade exercises/ (EX=mcc for one exercise, TARGET=<dir> for another folder)
 	$(PY) -m grader grade $(GRADE_ARGS) --device $(or $(DEVICE),all)
 
+checkoff: $(STAMP) ## in class: grade EX in seconds for a TA to sign off (receipt in checkoffs/)
+	@test -n "$(EX)" || { echo "usage: make checkoff EX=<exercise>   (e.g. make checkoff EX=mcc)"; exit 2; }
+	$(PY) -m grader checkoff --exercise $(EX) --target $(TARGET)
+
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache .ruff_cache
 
-.PHONY: help setup grade clean
+.PHONY: help setup grade checkoff clean

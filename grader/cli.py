@@ -37,13 +37,18 @@ def grade(
     exercises: list[str] | None = None,
     device: str = "all",
     timeout_scale: float = 1.0,
+    checkoff: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade each target directory on the chosen exercises; one result per target."""
+    """Grade each target directory on the chosen exercises; one result per target.
+
+    checkoff: grade only the checkoff subset (no check marked full_grade_only or hidden).
+    """
     exercises = _checked(targets, exercises)
     if not any((ROOT / "solutions").glob("*.py")) and read_manifest() is None:
         raise GraderError(f"no reference to grade against: neither solutions/ nor recordings in "
                           f"{RECORDINGS.relative_to(ROOT)} (rebuild the release: make release)")
-    state, started_at, seconds = _session(targets, exercises, device, timeout_scale)
+    state, started_at, seconds = _session(targets, exercises, device, timeout_scale,
+                                          *(["--grade-checkoff"] if checkoff else []))
     env = environment.describe(state.devices)
     hidden = (release.installed() or {}).get("hidden_points", {})
     return [
@@ -125,9 +130,11 @@ def _submission(state: GradingState, target: Path, exercises: list[str], env: di
                 started_at: str, seconds: float, hidden: dict[str, float]) -> SubmissionResult:
     results = []
     for name in exercises:
-        # A release's suites lack the hidden checks, whose points are graded after submission.
+        # A release's suites lack the hidden checks, whose points are graded after submission;
+        # a checkoff leaves out the checks it does not grade.
         exercise = ExerciseResult(name=name,
-                                  max_score=declared_points(name) - hidden.get(name, 0.0),
+                                  max_score=declared_points(name) - hidden.get(name, 0.0)
+                                  - state.left_out.get(name, 0.0),
                                   hidden_points=hidden.get(name, 0.0))
         for (check_exercise, check_name), (title, points, secret) in state.checks.items():
             if check_exercise == name:
@@ -199,8 +206,30 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--reference", type=Path, default=ROOT / "solutions", metavar="DIR")
     rec.add_argument("--out", type=Path, default=RECORDINGS, metavar="DIR")
     rec.add_argument("--device", default="all", choices=("cpu", "cuda", "all"))
+    c = commands.add_parser("checkoff", help="in class: grade one exercise fast for a TA to sign "
+                            "off (writes checkoffs/NAME.json); `checkoff verify`: the instructor's")
+    c.add_argument("--exercise", metavar="NAME", help="the exercise to check off")
+    c.add_argument("--target", type=Path, default=ROOT / "exercises", metavar="DIR",
+                   help="directory holding the exercise module (default exercises/)")
+    c.add_argument("--student", metavar="ID", help="your id (default: git config user.email)")
+    c.add_argument("--out", type=Path, metavar="DIR",
+                   help="where the receipt goes (default checkoffs/)")
+    c.add_argument("--ta", metavar="ID", help="the TA's id (default: the TA types it)")
+    c.add_argument("--session", metavar="ID", help="the session (default: the TA types it)")
+    v = c.add_subparsers(dest="action").add_parser(
+        "verify", help="check receipts' signatures and regrade the files they name")
+    v.add_argument("--receipts", type=Path, required=True, metavar="DIR",
+                   help="a folder per submission holding its receipts (or its checkoffs/)")
+    v.add_argument("--pins", type=Path, required=True, metavar="FILE",
+                   help="the sessions' PINs and times (TOML, see README)")
+    v.add_argument("--submissions", type=Path, required=True, metavar="DIR",
+                   help="a folder per submission: the student's repository")
+    v.add_argument("--csv", type=Path, default=Path("checkoffs.csv"), metavar="PATH",
+                   help="where the verdicts go (default checkoffs.csv)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "checkoff":
+            return _checkoff_command(args)
         if args.command == "stubs":
             from grader import stubs
 
@@ -335,6 +364,22 @@ def _progress_line(stream):
         stream.flush()
 
     return progress
+
+
+def _checkoff_command(args: argparse.Namespace) -> int:
+    from grader import checkoff
+
+    if args.action == "verify":
+        verdicts = checkoff.verify(receipts=args.receipts, pins=args.pins,
+                                   submissions=args.submissions)
+        args.csv.write_text(checkoff.verdicts_csv(verdicts))
+        print(f"{checkoff.verdicts_summary(verdicts)}\nwritten to {args.csv}")
+        return 0
+    if args.exercise is None:
+        raise UsageError("which exercise? make checkoff EX=mcc (or --exercise mcc)")
+    checkoff.check_off(exercise=args.exercise, target=args.target, out=args.out,
+                       student=args.student, ta=args.ta, session=args.session)
+    return 0
 
 
 def _grade_command(args: argparse.Namespace) -> int:

@@ -80,6 +80,8 @@ class GradingState:
     runs: dict[tuple[str, str, str], list[DeviceRun]] = field(default_factory=dict)
     # (exercise, check) -> (title, points, hidden)
     checks: dict[tuple[str, str], tuple[str, float, bool]] = field(default_factory=dict)
+    # exercise -> points of the checks a checkoff (--grade-checkoff) leaves out
+    left_out: dict[str, float] = field(default_factory=dict)
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -100,6 +102,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="read the reference's results from the recordings in DIR")
     group.addoption("--grade-record", action="store_true",
                     help="keep the live reference's results, to be saved as recordings")
+    group.addoption("--grade-checkoff", action="store_true",
+                    help="grade the checkoff subset: leave out checks marked full_grade_only "
+                         "or hidden")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "timeout(seconds): per-call time limit of a check")
     config.addinivalue_line("markers", "hidden: a check kept out of the student release, "
                             "graded only by the instructor (visible after publication)")
+    config.addinivalue_line("markers", "full_grade_only: a slow check that `make grade` runs "
+                            "and an in-class checkoff (`make checkoff`) leaves out")
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("grading")
     targets = [Path(t).resolve() for t in config.getoption("--grade-target")] or [
@@ -130,6 +137,32 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
         state.sandbox.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A checkoff grades in seconds: it leaves out the slow checks, and the hidden ones,
+    which a student release lacks, so that a checkoff grades the same checks everywhere."""
+    if not config.getoption("--grade-checkoff"):
+        return
+    state = config.stash[STATE]
+    kept, left_out, points = [], [], {}
+    for item in items:
+        if item.get_closest_marker("full_grade_only") or item.get_closest_marker("hidden"):
+            left_out.append(item)
+            # Counted once per check, not once per (target, device) it is parametrized with.
+            points[(exercise_of(item.module), item.originalname)] = _points(item)
+        else:
+            kept.append(item)
+    for (exercise, _), value in points.items():
+        state.left_out[exercise] = state.left_out.get(exercise, 0.0) + value
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def _points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else 0.0
 
 
 def exercise_of(module) -> str:
@@ -253,9 +286,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     target, device = callspec.params["check"]
     exercise = exercise_of(item.module)
     name = item.originalname
-    marker = item.get_closest_marker("points")
     title = (item.obj.__doc__ or name).strip().splitlines()[0]
-    state.checks[(exercise, name)] = (title, float(marker.args[0]) if marker else 0.0,
+    state.checks[(exercise, name)] = (title, _points(item),
                                       item.get_closest_marker("hidden") is not None)
     run = _device_run(item, call, report, device)
     state.runs.setdefault((str(target), exercise, name), []).append(run)

@@ -48,9 +48,11 @@ def per_exercise(kind: str | None = None) -> list:
     return params
 
 
-def run_grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_grader(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+               ) -> subprocess.CompletedProcess:
+    """`python -m grader ARGS`; env: variables to set on top of this process's."""
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=1200)
+                          text=True, timeout=1200, env={**os.environ, **(env or {})})
 
 
 def _cache_folder() -> Path:
