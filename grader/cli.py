@@ -17,7 +17,7 @@ import torch
 from grader import ROOT, batch, environment, release, reports
 from grader.exercises import declared_points, exercise_names, suite_path
 from grader.plugin import STATE, GradingState
-from grader.reference import RECORDINGS, read_manifest
+from grader.reference import RECORDINGS, has_solutions, read_manifest
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 
 DEFAULT_OUT = ROOT / "build" / "grade"
@@ -44,7 +44,7 @@ def grade(
     checkoff: grade only the checkoff subset (no check marked full_grade_only or hidden).
     """
     exercises = _checked(targets, exercises)
-    if not any((ROOT / "solutions").glob("*.py")) and read_manifest() is None:
+    if not has_solutions() and read_manifest() is None:
         raise GraderError(f"no reference to grade against: neither solutions/ nor recordings in "
                           f"{RECORDINGS.relative_to(ROOT)} (rebuild the release: make release)")
     state, started_at, seconds = _session(targets, exercises, device, timeout_scale,

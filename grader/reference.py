@@ -27,6 +27,7 @@ from grader import ROOT, wire
 from grader.sandbox import DEFAULT_TIMEOUT, Outcome, Sandbox
 
 RECORDINGS = ROOT / "tests" / "recordings"
+SOLUTIONS = ROOT / "solutions"
 MANIFEST = "manifest.json"
 SEED = 0  # every call is seeded with it, in the worker
 
@@ -182,6 +183,11 @@ class RecordedReference:
         return self._loaded[exercise]
 
 
+def has_solutions() -> bool:
+    """Whether this checkout holds the reference modules (the instructor's, not a release)."""
+    return any(SOLUTIONS.glob("*.py"))
+
+
 def open_reference(sandbox: Sandbox, *, directory: str | Path | None = None,
                    recordings: str | Path | None = None,
                    recording: bool = False) -> LiveReference | RecordedReference:
@@ -192,9 +198,8 @@ def open_reference(sandbox: Sandbox, *, directory: str | Path | None = None,
     repository), and is read from `tests/recordings/` where it does not (the release).
     """
     if directory is None and recordings is None:
-        solutions = ROOT / "solutions"
-        if any(solutions.glob("*.py")):
-            directory = solutions
+        if has_solutions():
+            directory = SOLUTIONS
         else:
             recordings = RECORDINGS
     if directory is not None:
