@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from sklearn.metrics import confusion_matrix
 from sklearn.metrics import matthews_corrcoef as sklearn_mcc
 
-from grader.judge import assert_close, expect_number, expect_tensor, fail
+from grader.judge import assert_close, expect_float, expect_tensor, fail
 from tests import strategies
 from tests.probes import mcc as probes
 
@@ -210,7 +210,7 @@ def test_evaluate_classifier_matches_reference(check):
     if missing:
         fail(f"evaluate_classifier's dict lacks {missing}", case=case)
     for name, reference in expected["metrics"].items():
-        value = expect_number(got["metrics"][name], f"evaluate_classifier['{name}']", case=case)
+        value = expect_float(got["metrics"][name], f"evaluate_classifier['{name}']", case=case)
         if not math.isclose(value, reference, rel_tol=1e-5, abs_tol=1e-6):
             hint = None
             if name == "auc" and math.isclose(value, 1 - reference, abs_tol=1e-6):

@@ -19,7 +19,7 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 
-from grader.judge import expect_number, expect_tensor, fail, show, tolerance
+from grader.judge import expect_float_list, expect_tensor, fail, show, tolerance
 from tests import strategies
 from tests.probes import optimizers as probes
 
@@ -432,12 +432,10 @@ def expect_history(history, what: str, case: dict, epochs: int) -> dict[str, lis
              got=history, expected="a dict with 'train_loss' and 'val_loss'")
     out = {}
     for key in ("train_loss", "val_loss"):
-        values = history[key]
-        if not isinstance(values, list | tuple) or len(values) != epochs:
-            fail(f"{what}['{key}'] should be a list of {epochs} numbers, one per epoch",
-                 case=case, got=values, expected=f"{epochs} numbers")
-        out[key] = [expect_number(v, f"{what}['{key}'][{i}]", case=case)
-                    for i, v in enumerate(values)]
+        out[key] = expect_float_list(history[key], f"{what}['{key}']", case=case)
+        if len(out[key]) != epochs:
+            fail(f"{what}['{key}'] should hold one value per epoch", case=case,
+                 got=out[key], expected=f"{epochs} values")
     return out
 
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import example, given, settings
 
-from grader.judge import assert_close, expect_number, expect_tensor, fail
+from grader.judge import assert_close, expect_float, expect_float_list, expect_tensor, fail
 from tests import strategies
 from tests.probes import secondary_structure as probes
 
@@ -385,7 +385,7 @@ def q3_candidates(case: dict) -> dict[str, float]:
 @settings(max_examples=30)
 def test_q3_accuracy(check, case):
     """q3_accuracy: fraction of correct argmax predictions over real positions only"""
-    value = expect_number(check.student(probes.q3_accuracy, case), "q3_accuracy", case=case)
+    value = expect_float(check.student(probes.q3_accuracy, case), "q3_accuracy", case=case)
     candidates = q3_candidates(case)
     if not close(value, candidates["right"], abs_=1e-6):
         hint = next((h for h, v in candidates.items() if h != "right" and close(value, v)),
@@ -493,10 +493,12 @@ def test_training_loop(check):
     if not isinstance(history, dict) or not {"train_loss", "val_q3"} <= set(history):
         fail("train_secondary_structure should return {'train_loss': [...], 'val_q3': [...]}",
              case=case, got=history, expected="{'train_loss': [...], 'val_q3': [...]}")
+    values = {}
     for key in ("train_loss", "val_q3"):
-        if not isinstance(history[key], list | tuple) or len(history[key]) != epochs:
-            fail(f"history['{key}'] should be a list of one value per epoch ({epochs})",
-                 case=case, got=history[key], expected=f"a list of {epochs} numbers")
+        values[key] = expect_float_list(history[key], f"history['{key}']", case=case)
+        if len(values[key]) != epochs:
+            fail(f"history['{key}'] should hold one value per epoch", case=case,
+                 got=values[key], expected=f"{epochs} values")
     train_widths = {max(lengths) for lengths in case["train_lengths"]}
     val_widths = {max(lengths) for lengths in case["val_lengths"]}
     calls = got["calls"]
@@ -531,9 +533,7 @@ def test_training_loop(check):
                      "create torch.optim.AdamW(model.parameters(), lr=lr) once, and for every "
                      "batch call optimizer.zero_grad(), masked_cross_entropy(...).backward(), "
                      "optimizer.step()")
-    train_loss = [expect_number(v, "history['train_loss'] entry", case=case)
-                  for v in history["train_loss"]]
-    val_q3 = [expect_number(v, "history['val_q3'] entry", case=case) for v in history["val_q3"]]
+    train_loss, val_q3 = values["train_loss"], values["val_q3"]
     for epoch in range(epochs):
         if not close(train_loss[epoch], expected["history"]["train_loss"][epoch], rel=1e-4):
             fail(f"history['train_loss'][{epoch}] differs from the reference (the weights "
@@ -577,7 +577,7 @@ def test_training_reaches_q3(check):
     for half_window in (0, WINDOW):
         case = {**EMBEDDED_CASE, "half_window": half_window}
         got = check.student(probes.embedded_training, case)
-        results[half_window] = expect_number(got["test_q3"], "test Q3", case=case)
+        results[half_window] = expect_float(got["test_q3"], "test Q3", case=case)
     for half_window, threshold in ((0, Q3_THRESHOLD_NO_WINDOW), (WINDOW, Q3_THRESHOLD_WINDOW)):
         if results[half_window] < threshold:
             fail(f"after {EMBEDDED_CASE['epochs']} epochs on the embedded data (half-window "

@@ -15,7 +15,14 @@ import torch
 from hypothesis import example, given, settings
 from sklearn.metrics import roc_auc_score
 
-from grader.judge import assert_close, expect_number, expect_tensor, fail, show
+from grader.judge import (
+    assert_close,
+    expect_float,
+    expect_float_list,
+    expect_tensor,
+    fail,
+    show,
+)
 from grader.wire import Returned
 from tests import strategies
 from tests.probes import solubility as probes
@@ -337,7 +344,7 @@ def test_train_one_epoch_matches_reference(check):
                          hint=step_hint(got, expected, case) or
                          "compare your loop with the notes: zero_grad, forward, loss, "
                          "backward, clip, step")
-        loss = expect_number(got["loss"], "train_one_epoch's return value", case=case)
+        loss = expect_float(got["loss"], "train_one_epoch's return value", case=case)
         reference_loss = expected["loss"]
         if not math.isclose(loss, reference_loss, rel_tol=1e-5, abs_tol=1e-6):
             losses = expected["batch_losses"]
@@ -380,7 +387,7 @@ def test_evaluate(check):
         if not torch.equal(labels, expected["labels"].value):
             fail("evaluate's labels are wrong or out of order", case=case,
                  expected=expected["labels"].value, got=labels)
-        loss = expect_number(got["loss"], "evaluate's mean loss", case=case)
+        loss = expect_float(got["loss"], "evaluate's mean loss", case=case)
         if not math.isclose(loss, expected["loss"], rel_tol=1e-5, abs_tol=1e-6):
             fail("evaluate returned the wrong mean loss per sample", case=case,
                  expected=expected["loss"], got=loss,
@@ -400,12 +407,8 @@ def history_of(got: dict, case: dict) -> list[float]:
              got=got["result"], expected="(model, {'train_loss': [...], 'val_loss': [...]})")
     history = expect_dict(got["history"], "train_model's history", ("train_loss", "val_loss"),
                           case=case)
-    lists = {}
-    for key in ("train_loss", "val_loss"):
-        values = history[key]
-        if not isinstance(values, list):
-            fail(f"history['{key}'] should be a list of floats", case=case, got=values)
-        lists[key] = [expect_number(v, f"history['{key}']", case=case) for v in values]
+    lists = {key: expect_float_list(history[key], f"history['{key}']", case=case)
+             for key in ("train_loss", "val_loss")}
     if len(lists["train_loss"]) != len(lists["val_loss"]):
         fail("history['train_loss'] and history['val_loss'] differ in length", case=case,
              expected=len(lists["val_loss"]), got=len(lists["train_loss"]))

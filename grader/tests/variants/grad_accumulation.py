@@ -220,6 +220,13 @@ MUTANTS = [
         replace=(("    model.train()\n", ""),),
         expect="model.train()",
     ),
+    Variant(
+        name="accumulated_loss_keeps_graph",
+        description="accumulate_gradients sums the micro-batch losses as tensors: the loss it "
+        "returns holds their autograd graphs",
+        replace=(("        loss_sum += loss.item() * count\n", "        loss_sum += loss * count\n"),),
+        expect="memory leak",
+    ),
 ]
 
 ALTERNATIVES = [

@@ -303,6 +303,18 @@ MUTANTS = [
         replace=(("            optimizer.zero_grad()\n", ""),),
         expect="zero_grad",
     ),
+    Variant(
+        name="history_keeps_graph",
+        description="train_with_optimizer sums the batch losses as tensors: the history holds "
+        "the autograd graph of every epoch",
+        replace=(
+            (
+                "            loss_sum += loss.item() * labels.shape[0]\n",
+                "            loss_sum += loss * labels.shape[0]\n",
+            ),
+        ),
+        expect="memory leak",
+    ),
     # --- compare_optimizers -----------------------------------------------------------
     Variant(
         name="runs_from_different_weights",

@@ -263,6 +263,18 @@ MUTANTS = [
         ),
         expect="wrote files",
     ),
+    Variant(
+        name="epoch_loss_keeps_graph",
+        description="train_one_epoch sums loss * batch size as tensors (no .item()): the mean "
+        "it returns still holds the autograd graph of every batch",
+        replace=(
+            (
+                "        total_loss += loss.item() * labels.shape[0]\n",
+                "        total_loss += loss * labels.shape[0]\n",
+            ),
+        ),
+        expect="memory leak",
+    ),
 ]
 
 ALTERNATIVES = [
