@@ -571,6 +571,11 @@ MIN_WINDOW_GAIN = 0.10
 
 @pytest.mark.points(2)
 @pytest.mark.timeout(40)
+@pytest.mark.uses(
+    SecondaryStructureMLP=[test_mlp_outputs, test_mlp_position_independence],
+    masked_cross_entropy=[test_masked_cross_entropy, test_masked_cross_entropy_gradient],
+    train_secondary_structure=[test_training_loop],
+)
 def test_training_reaches_q3(check):
     """training on the embedded data reaches the Q3 thresholds; the window helps"""
     results = {}

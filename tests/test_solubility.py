@@ -152,6 +152,7 @@ def test_collate(check, case):
 
 
 @pytest.mark.points(1)
+@pytest.mark.uses(ProteinDataset=[test_dataset_encoding], collate_proteins=[test_collate])
 def test_dataset_loader_collate(check):
     """ProteinDataset + DataLoader + collate_proteins: truncated and length-1 proteins batch"""
     case = {"sequences": ["MKTAYIAKQRQISFVKSHFSRQ", "M", "ACDXY", "MKVMKVMKVMKV"],
@@ -517,6 +518,16 @@ def auc_of(labels: tuple[int, ...], probabilities: tuple[float, ...]) -> float:
 
 @pytest.mark.points(2)
 @pytest.mark.timeout(60)
+@pytest.mark.uses(
+    ProteinDataset=[test_dataset_encoding],
+    collate_proteins=[test_collate],
+    ProteinSolubilityClassifier=[test_model_structure, test_model_matches_reference,
+                                 test_pooling_ignores_padding, test_padding_embedding_stays_zero],
+    train_one_epoch=[test_train_one_epoch_matches_reference],
+    evaluate=[test_evaluate],
+    train_model=[test_train_model_runs, test_train_model_restores_best_epoch,
+                 test_train_model_early_stopping],
+)
 def test_pipeline_reaches_auc(check):
     """The whole pipeline trained on the embedded data reaches the test AUC threshold"""
     case = PIPELINE

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tests.probes import DTYPES
+from tests.probes import DTYPES, swapped
 
 
 def make_model(case: dict, device: str = "cpu") -> ProbeMLP:
@@ -172,8 +172,24 @@ def accumulate(impl, case: dict, device: str) -> dict:
     }
 
 
+def accumulate_gradients_as_specified(model: nn.Module, criterion: nn.Module,
+                                      micro_batches: list) -> float:
+    """The handout's accumulate_gradients, which `train_epoch` gives the submission to use."""
+    total = sum(targets.shape[0] for _, targets in micro_batches)
+    loss_sum = 0.0
+    for inputs, targets in micro_batches:
+        loss = criterion(model(inputs), targets)
+        (loss * (targets.shape[0] / total)).backward()
+        loss_sum += loss.item() * targets.shape[0]
+    return loss_sum / total
+
+
 def train_epoch(impl, case: dict, device: str) -> dict:
-    """One epoch of train_epoch_accumulated from a model in eval mode with stale gradients."""
+    """One epoch of train_epoch_accumulated from a model in eval mode with stale gradients.
+
+    The epoch is judged on its own: its calls to accumulate_gradients get the handout's
+    version (`tests.probes.swapped`), so a mistake there costs accumulate_gradients' checks only.
+    """
     model = make_model(case, device)
     for parameter, stale in zip(model.parameters(), stale_gradients(case, model), strict=True):
         parameter.grad = stale.clone()
@@ -182,8 +198,9 @@ def train_epoch(impl, case: dict, device: str) -> dict:
     criterion = RecordingLoss(case)
     loader = [(x.as_subclass(Unmoved), y.as_subclass(Unmoved)) for x, y in make_micro_batches(case)]
     extra = {"max_grad_norm": case["max_grad_norm"]} if "max_grad_norm" in case else {}
-    returned = impl.train_epoch_accumulated(model, loader, criterion, optimizer,
-                                            case["accumulation_steps"], device, **extra)
+    with swapped(impl, accumulate_gradients=accumulate_gradients_as_specified):
+        returned = impl.train_epoch_accumulated(model, loader, criterion, optimizer,
+                                                case["accumulation_steps"], device, **extra)
     return {
         "returned": returned,
         "events": model.recorder.events,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tests.probes import DTYPES, raised
+from tests.probes import DTYPES, raised, swapped
 
 
 def labels(case: dict, device: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,11 +82,31 @@ def probe_batches(seed: int, num_batches: int, batch_size: int) -> list[dict]:
     return batches
 
 
+def confusion_counts_as_specified(y_true: torch.Tensor, y_pred: torch.Tensor) -> tuple:
+    """The handout's confusion_counts (for valid labels), for `evaluate_classifier`."""
+    y_true, y_pred = y_true.long(), y_pred.long()
+    return tuple(((y_true == truth) & (y_pred == prediction)).sum()
+                 for truth, prediction in ((1, 1), (0, 0), (0, 1), (1, 0)))
+
+
+def matthews_corrcoef_as_specified(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    """The handout's matthews_corrcoef (for valid labels), for `evaluate_classifier`."""
+    tp, tn, fp, fn = (count.double() for count in confusion_counts_as_specified(y_true, y_pred))
+    denominator = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+    if denominator == 0:
+        return torch.zeros((), dtype=torch.float64, device=y_true.device)
+    return (tp * tn - fp * fn) / denominator.sqrt()
+
+
 def evaluate_classifier(impl, case: dict, device: str) -> dict:
+    """evaluate_classifier on a fixed model and batches, judged on its own: its calls to
+    confusion_counts and matthews_corrcoef get the handout's versions (`swapped`)."""
     torch.manual_seed(case["seed"])
     model = ProbeClassifier().to(device)
     batches = probe_batches(case["seed"], case["num_batches"], case["batch_size"])
-    metrics = impl.evaluate_classifier(model, batches, device)
+    with swapped(impl, confusion_counts=confusion_counts_as_specified,
+                 matthews_corrcoef=matthews_corrcoef_as_specified):
+        metrics = impl.evaluate_classifier(model, batches, device)
     return {
         "metrics": metrics,
         "training_flags": [training for training, _ in model.calls],

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from tests.probes import DTYPES, raised
+from tests.probes import DTYPES, raised, swapped
 
 CLASS_NAMES = {"sgd": "SGDMomentum", "adam": "Adam", "adamw": "AdamW"}
 # The notes' settings, which `make_optimizer` must use (given explicitly to compare with).
@@ -282,6 +282,39 @@ def train_with_optimizer(impl, case: dict, device: str) -> dict:
     }
 
 
+TORCH_EQUIVALENTS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
+                     "adamw": torch.optim.AdamW}
+
+
+def make_optimizer_as_specified(name: str, params) -> torch.optim.Optimizer:
+    """The handout's make_optimizer with torch.optim's classes, for `compare_optimizers`."""
+    return TORCH_EQUIVALENTS[name](params, **NOTES_SETTINGS[name])
+
+
+def train_with_optimizer_as_specified(model: nn.Module, optimizer: torch.optim.Optimizer,
+                                      train_loader, val_loader, criterion: nn.Module,
+                                      epochs: int, device: str) -> dict[str, list[float]]:
+    """The handout's train_with_optimizer, for `compare_optimizers`."""
+    history = {"train_loss": [], "val_loss": []}
+    for _ in range(epochs):
+        for key, training in (("train_loss", True), ("val_loss", False)):
+            model.train(training)
+            loss_sum, samples = 0.0, 0
+            with torch.set_grad_enabled(training):
+                for batch in train_loader if training else val_loader:
+                    labels = batch["label"].to(device)  # (B,)
+                    loss = criterion(model(batch["sequence"].to(device),
+                                           batch["mask"].to(device)), labels)
+                    if training:
+                        optimizer.zero_grad()
+                        loss.backward()
+                        optimizer.step()
+                    loss_sum += loss.item() * len(labels)
+                    samples += len(labels)
+            history[key].append(loss_sum / samples)
+    return history
+
+
 def compare_optimizers(impl, case: dict, device: str) -> dict:
     """compare_optimizers with a model factory of the grader's; then each run redone alone.
 
@@ -289,7 +322,15 @@ def compare_optimizers(impl, case: dict, device: str) -> dict:
     pass, the devices it saw, and for each name the history of `train_with_optimizer`
     with `make_optimizer(name)` from that run's initial weights (the model has no dropout
     and the loaders a fixed order, so a faithful run reproduces it exactly).
+    compare_optimizers is judged on its own: its calls to make_optimizer and
+    train_with_optimizer get the handout's versions (`tests.probes.swapped`).
     """
+    with swapped(impl, make_optimizer=make_optimizer_as_specified,
+                 train_with_optimizer=train_with_optimizer_as_specified):
+        return _compare_and_redo(impl, case, device)
+
+
+def _compare_and_redo(impl, case: dict, device: str) -> dict:
     train = probe_loader(case["seed"], case["train_size"], case["batch_size"])
     val = probe_loader(case["seed"] + 1, case["val_size"], case["batch_size"])
     _FIRST_FORWARDS.clear()

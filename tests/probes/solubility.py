@@ -14,6 +14,8 @@ import tempfile
 import torch
 from torch import nn
 
+from tests.probes import swapped
+
 # ---------------------------------------------------------------------------- data
 
 
@@ -326,8 +328,46 @@ class OptimizerLog:
         torch.optim.Optimizer.__init__ = self.original
 
 
+def train_one_epoch_as_specified(model: nn.Module, loader, criterion: nn.Module,
+                                 optimizer: torch.optim.Optimizer, device: str,
+                                 max_grad_norm: float | None = 1.0) -> float:
+    """The handout's train_one_epoch, which `early_stopping` gives the submission to use."""
+    model.train()
+    loss_sum, samples = 0.0, 0
+    for batch in loader:
+        labels = batch["label"].to(device)  # (B,)
+        optimizer.zero_grad()
+        loss = criterion(model(batch["sequence"].to(device), batch["mask"].to(device)), labels)
+        loss.backward()
+        if max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+        optimizer.step()
+        loss_sum += loss.item() * len(labels)
+        samples += len(labels)
+    return loss_sum / samples
+
+
+@torch.no_grad()
+def evaluate_as_specified(model: nn.Module, loader, criterion: nn.Module,
+                          device: str) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """The handout's evaluate, which `early_stopping` gives the submission to use."""
+    model.eval()
+    loss_sum, probabilities, labels = 0.0, [], []
+    for batch in loader:
+        logits = model(batch["sequence"].to(device), batch["mask"].to(device))  # (B, 2)
+        labels.append(batch["label"].to(device))
+        loss_sum += criterion(logits, labels[-1]).item() * len(labels[-1])
+        probabilities.append(logits.softmax(dim=-1)[:, 1])
+    labels = torch.cat(labels)
+    return loss_sum / len(labels), torch.cat(probabilities), labels
+
+
 def early_stopping(impl, case: dict, device: str) -> dict:
-    """train_model on the bias scenario, in an empty working directory."""
+    """train_model on the bias scenario, in an empty working directory.
+
+    train_model is judged on its own: its calls to train_one_epoch and evaluate get the
+    handout's versions (`tests.probes.swapped`).
+    """
     model = BiasModel()
     train_batches = [_labelled([1] * 4) for _ in range(case["train_batches"])]
     share = case["val_soluble"]
@@ -336,7 +376,9 @@ def early_stopping(impl, case: dict, device: str) -> dict:
     previous = os.getcwd()
     os.chdir(workdir)
     try:
-        with OptimizerLog() as optimizers:
+        with OptimizerLog() as optimizers, swapped(
+                impl, train_one_epoch=train_one_epoch_as_specified,
+                evaluate=evaluate_as_specified):
             result = impl.train_model(
                 model, train_batches, val_loader, case["epochs"], case["lr"], device,
                 patience=case["patience"],

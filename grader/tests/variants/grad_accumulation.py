@@ -16,6 +16,8 @@ MUTANTS = [
         description="backward() on each micro-batch's mean loss: the gradient is k times too large",
         replace=(("(loss * (count / total_samples)).backward()", "loss.backward()"),),
         expect="x the one-batch gradient",
+        keeps=("test_epoch_equals_large_batch_training", "test_epoch_trailing_group",
+               "test_epoch_clips_accumulated_gradient"),
     ),
     Variant(
         name="scale_by_micro_batch_count",
@@ -226,6 +228,7 @@ MUTANTS = [
         "returns holds their autograd graphs",
         replace=(("        loss_sum += loss.item() * count\n", "        loss_sum += loss * count\n"),),
         expect="memory leak",
+        keeps=("test_epoch_returns_mean_loss_per_sample",),
     ),
 ]
 

@@ -314,6 +314,7 @@ MUTANTS = [
             ),
         ),
         expect="memory leak",
+        keeps=("test_compare_optimizers_runs", "test_compare_optimizers_same_start"),
     ),
     # --- compare_optimizers -----------------------------------------------------------
     Variant(

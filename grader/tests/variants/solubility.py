@@ -26,6 +26,7 @@ MUTANTS = [
             ),
         ),
         expect="A -> 1",
+        knock_on=(("test_dataset_loader_collate", "fix `ProteinDataset` first"),),
     ),
     Variant(
         name="collate_pads_to_fixed_length",
@@ -151,6 +152,7 @@ MUTANTS = [
             ),
         ),
         expect="zero_grad",
+        knock_on=(("test_pipeline_reaches_auc", "fix `train_one_epoch` first"),),
     ),
     Variant(
         name="clip_after_step",
@@ -274,6 +276,8 @@ MUTANTS = [
             ),
         ),
         expect="memory leak",
+        keeps=("test_train_model_runs", "test_train_model_restores_best_epoch",
+               "test_train_model_early_stopping"),
     ),
 ]
 
