@@ -78,6 +78,8 @@ def test_mutant_loses_points_and_is_told_why(exercise, variant):
     feedback = "\n".join(outputs.values())
     assert variant.expect.lower() in feedback.lower(), (
         f"{variant.description}: the feedback does not say {variant.expect!r}:\n{feedback}")
+    named = set(variant.keeps) | {check for check, _ in variant.knock_on}
+    assert named <= {check_name(test) for test in results["tests"]}, "no such check"
     assert set(variant.keeps).isdisjoint(outputs), (
         f"{variant.description}: a function that uses the broken one lost points too")
     for check, phrase in variant.knock_on:

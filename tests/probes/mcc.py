@@ -51,10 +51,10 @@ def invalid_labels(impl, case: dict, device: str) -> dict:
 class ProbeClassifier(nn.Module):
     """A small fixed classifier that records the mode and grad mode of each forward call."""
 
-    def __init__(self) -> None:
+    def __init__(self, dropout: float) -> None:
         super().__init__()
         self.embedding = nn.Embedding(21, 8, padding_idx=0)
-        self.dropout = nn.Dropout(0.5)
+        self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(8, 2)
         self.calls: list[tuple[bool, bool]] = []
 
@@ -102,7 +102,7 @@ def evaluate_classifier(impl, case: dict, device: str) -> dict:
     """evaluate_classifier on a fixed model and batches, judged on its own: its calls to
     confusion_counts and matthews_corrcoef get the handout's versions (`swapped`)."""
     torch.manual_seed(case["seed"])
-    model = ProbeClassifier().to(device)
+    model = ProbeClassifier(case["dropout"]).to(device)
     batches = probe_batches(case["seed"], case["num_batches"], case["batch_size"])
     with swapped(impl, confusion_counts=confusion_counts_as_specified,
                  matthews_corrcoef=matthews_corrcoef_as_specified):

@@ -314,7 +314,8 @@ MUTANTS = [
             ),
         ),
         expect="memory leak",
-        keeps=("test_compare_optimizers_runs", "test_compare_optimizers_same_start"),
+        keeps=("test_compare_optimizers_runs", "test_compare_optimizers_fresh_models",
+               "test_compare_optimizers_same_start"),
     ),
     # --- compare_optimizers -----------------------------------------------------------
     Variant(

@@ -125,7 +125,8 @@ MUTANTS = [
             )
         """,
         expect="reshape",
-        keeps=("test_training_loop",),
+        keeps=("test_training_loop_modes", "test_training_loop_weights",
+               "test_training_loop_history"),
         knock_on=(("test_training_reaches_q3", "fix `masked_cross_entropy` first"),),
     ),
     Variant(
