@@ -382,9 +382,12 @@ MUTANTS = [
         name="plot_without_labels",
         description="no axis labels and no legend",
         replace=(
-            ('    axes.set_xlabel("epoch")\n', ""),
-            ('    axes.set_ylabel("cross-entropy loss (mean per sample)")\n', ""),
-            ("    axes.legend()\n", ""),
+            (
+                '    axes.set_xlabel("epoch")\n'
+                '    axes.set_ylabel("cross-entropy loss (mean per sample)")\n',
+                "",
+            ),
+            ("    axes.legend()\n    if path is not None:\n", "    if path is not None:\n"),
         ),
         expect="label",
     ),
