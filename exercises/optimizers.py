@@ -173,7 +173,11 @@ def _adam_moments_and_update(
     beta1: float,
     beta2: float,
 ) -> None:
-    """Advance one parameter's Adam state (step, m, v) with `grad` and update it in place."""
+    """Advance one parameter's Adam state (step, m, v) with `grad` and update it in place.
+
+    Optional helper, shared by Adam and AdamW: the grader never calls it. Use it, or write
+    the update inside both `step` methods (delete it then).
+    """
     raise NotImplementedError("optimizers: _adam_moments_and_update")
 
 
@@ -233,7 +237,11 @@ def validation_loss(
     criterion: nn.Module,
     device: torch.device | str,
 ) -> float:
-    """Mean loss per sample over `loader`, in evaluation mode and without gradients."""
+    """Mean loss per sample over `loader`, in evaluation mode and without gradients.
+
+    Optional helper for train_with_optimizer: the grader never calls it. Use it, or
+    validate inside train_with_optimizer (delete it then).
+    """
     raise NotImplementedError("optimizers: validation_loss")
 
 

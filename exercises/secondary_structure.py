@@ -49,7 +49,7 @@ def one_hot_encode(sequences: Sequence[str]) -> tuple[Tensor, Tensor]:
     that still counts as a residue (mask True): only padding is masked out.
 
     Hint: Preliminary Note 3, section 4 (padding variable-length sequences and masks);
-    Preliminary Note 2, section 2 (one-hot encoding).
+    Preliminary Note 2, section 4 (encoding a protein sequence as a tensor).
     """
     raise NotImplementedError("secondary_structure: one_hot_encode")
 
@@ -87,7 +87,7 @@ class SecondaryStructureMLP(nn.Module):
     last dimension, so residues never mix: the logits of a residue depend on its own features
     only, and padding cannot change the logits of real residues.
 
-    Hint: Preliminary Note 2, section 4 (layers, activations, nn.Module); Preliminary Note 3,
+    Hint: Preliminary Note 2, section 6 (layers, activations, nn.Module); Preliminary Note 3,
     section 5 (dropout is active in train() mode only).
     """
 
@@ -140,7 +140,7 @@ def q3_accuracy(logits: Tensor, targets: Tensor, mask: Tensor) -> float:
         a Python float in [0, 1]: correct predictions at positions where mask is True,
         divided by the number of such positions. Padding is never counted.
 
-    Hint: Preliminary Note 3, section 5 (evaluation metrics).
+    Hint: Preliminary Note 3, section 6 ("Evaluation: Beyond Accuracy").
     """
     raise NotImplementedError("secondary_structure: q3_accuracy")
 

@@ -227,7 +227,11 @@ def _adam_moments_and_update(
     beta1: float,
     beta2: float,
 ) -> None:
-    """Advance one parameter's Adam state (step, m, v) with `grad` and update it in place."""
+    """Advance one parameter's Adam state (step, m, v) with `grad` and update it in place.
+
+    Optional helper, shared by Adam and AdamW: the grader never calls it. Use it, or write
+    the update inside both `step` methods (delete it then).
+    """
     # BEGIN SOLUTION
     if not state:
         state["step"] = 0
@@ -327,7 +331,11 @@ def validation_loss(
     criterion: nn.Module,
     device: torch.device | str,
 ) -> float:
-    """Mean loss per sample over `loader`, in evaluation mode and without gradients."""
+    """Mean loss per sample over `loader`, in evaluation mode and without gradients.
+
+    Optional helper for train_with_optimizer: the grader never calls it. Use it, or
+    validate inside train_with_optimizer (delete it then).
+    """
     # BEGIN SOLUTION
     model.eval()
     loss_sum, sample_count = 0.0, 0
