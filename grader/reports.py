@@ -38,7 +38,8 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
             lines.append("-" * min(WIDTH, title_column + len(rows[0][3])))
         cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
         # One line per exercise: the check's full title is in the details below.
-        title = textwrap.shorten(row[3], max(WIDTH - title_column, 20), placeholder=" ...")
+        title = textwrap.shorten(row[3], max(WIDTH - title_column, 20), placeholder=" ...",
+                                 break_on_hyphens=False)
         lines.append("  ".join([*cells, title]).rstrip())
     details = []
     not_started = [e.name for e in result.exercises if e.status == "not started"]
