@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,7 @@ from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader
 
 from data import AMINO_ACIDS, load_secondary_structure
+from data.progress import EpochProgress, Progress
 
 SS_STATES = "HEC"
 PADDING_TARGET = -100
@@ -48,7 +49,7 @@ def one_hot_encode(sequences: Sequence[str]) -> tuple[Tensor, Tensor]:
     that still counts as a residue (mask True): only padding is masked out.
 
     Hint: Preliminary Note 3, section 4 (padding variable-length sequences and masks);
-    Preliminary Note 2, section 2 (one-hot encoding).
+    Preliminary Note 2, section 4 (encoding a protein sequence as a tensor).
     """
     raise NotImplementedError("secondary_structure: one_hot_encode")
 
@@ -86,7 +87,7 @@ class SecondaryStructureMLP(nn.Module):
     last dimension, so residues never mix: the logits of a residue depend on its own features
     only, and padding cannot change the logits of real residues.
 
-    Hint: Preliminary Note 2, section 4 (layers, activations, nn.Module); Preliminary Note 3,
+    Hint: Preliminary Note 2, section 6 (layers, activations, nn.Module); Preliminary Note 3,
     section 5 (dropout is active in train() mode only).
     """
 
@@ -139,7 +140,7 @@ def q3_accuracy(logits: Tensor, targets: Tensor, mask: Tensor) -> float:
         a Python float in [0, 1]: correct predictions at positions where mask is True,
         divided by the number of such positions. Padding is never counted.
 
-    Hint: Preliminary Note 3, section 5 (evaluation metrics).
+    Hint: Preliminary Note 3, section 6 ("Evaluation: Beyond Accuracy").
     """
     raise NotImplementedError("secondary_structure: q3_accuracy")
 
@@ -309,6 +310,32 @@ def model_scores(
     return per_state_q3(pairs)
 
 
+def validation_line(
+    model: nn.Module, loader: Iterable, half_window: int, epochs: int, device: torch.device | str
+) -> Callable[[int], str]:
+    """The progress line after an epoch: the model's validation loss and Q3 at that point.
+
+    The training function has just validated (in eval mode); this runs the model over the
+    validation batches once more and leaves its mode as it found it.
+    """
+
+    def line(epoch: int) -> str:
+        training = model.training
+        model.eval()
+        loss_sum, correct, residues = 0.0, 0, 0
+        with torch.no_grad():
+            for x, targets, mask in loader:
+                logits = model(x.to(device)).cpu()  # (B, L, 3)
+                loss_sum += F.cross_entropy(logits[mask], targets[mask], reduction="sum").item()
+                correct += int(((logits.argmax(dim=-1) == targets) & mask).sum())
+                residues += int(mask.sum())
+        model.train(training)
+        return (f"MLP, half-window {half_window}: epoch {epoch}/{epochs}, validation loss "
+                f"{loss_sum / residues:.3f}, Q3 {correct / residues:.3f}")
+
+    return line
+
+
 def load_sets(data_dir: str | None) -> tuple[list, list, dict[str, list]]:
     """(train, valid, {test name: test}) from the embedded data or the real sets."""
     if data_dir is None:
@@ -346,16 +373,23 @@ def compare_models(
     for name, test in tests.items():
         for method, scores in baseline_scores(train, test).items():
             rows.append((name, method, scores))
+    progress = Progress(epochs * len(half_windows), log=log)
     for half_window in half_windows:
         torch.manual_seed(seed)
         model = SecondaryStructureMLP(
             in_features=len(AMINO_ACIDS) * (2 * half_window + 1), hidden_dim=hidden_dim
         )
+        valid_loader = make_loader(valid, half_window, batch_size, shuffle=False)
+        # train_secondary_structure validates once per epoch: report after each.
+        reported = EpochProgress(
+            valid_loader, progress,
+            validation_line(model, valid_loader, half_window, epochs, device),
+        )
         start = time.perf_counter()
         history = train_secondary_structure(
             model,
             make_loader(train, half_window, batch_size, shuffle=True, seed=seed),
-            make_loader(valid, half_window, batch_size, shuffle=False),
+            reported,
             epochs,
             lr,
             device,
@@ -389,8 +423,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
     args = parser.parse_args(argv)
 
+    torch.set_num_threads(args.threads)
     train, valid, tests = load_sets(args.data_dir)
     print(f"train {len(train)} sequences, valid {len(valid)}, device {args.device}")
     rows = compare_models(

@@ -121,18 +121,40 @@ def expect_tensor(
     return value.value
 
 
-def expect_number(value: Any, what: str, *, case: Any = None) -> float:
-    """A Python number (or a 0-dim tensor, since `.item()` is easy to forget) as a float."""
-    if isinstance(value, Returned) and value.value.numel() == 1:
-        number = value.value.item()
-    elif type(value) in (int, float):
-        number = value
-    else:
-        fail(f"{what} should return a number, but returned {describe_type(value)}", case=case)
-    if not math.isfinite(number):
-        fail(f"{what} returned {number}", case=case,
-             hint="look for a division by zero or the log of zero")
-    return float(number)
+LEAK_HINT = (
+    "this is the classic PyTorch memory leak: a loss kept as a tensor (e.g. `total += loss * n`) "
+    "holds the autograd graph of every batch that went into it until it is freed; accumulate "
+    "loss.item() * n instead and return a Python float"
+)
+
+
+def expect_float(value: Any, what: str, *, case: Any = None) -> float:
+    """A Python float (an int will do), as the handouts promise; a tensor fails.
+
+    A 0-dim tensor is not accepted as a number: callers format, compare and store these
+    values, and one that still requires grad keeps a whole autograd graph alive.
+    """
+    if isinstance(value, Returned):
+        if value.requires_grad:
+            fail(f"{what} should be a Python float, but is a tensor that still holds its "
+                 "autograd graph (requires_grad=True)", case=case, hint=LEAK_HINT)
+        fail(f"{what} should be a Python float, but is {describe_type(value)}", case=case,
+             hint="convert the 0-dim tensor with .item() (or float(...))")
+    if type(value) not in (int, float):
+        fail(f"{what} should be a Python float, but is {describe_type(value)}", case=case,
+             hint="convert with float(...)")
+    if not math.isfinite(value):
+        fail(f"{what} is {value}", case=case, hint="look for a division by zero or the log of zero")
+    return float(value)
+
+
+def expect_float_list(values: Any, what: str, *, case: Any = None) -> list[float]:
+    """A Python list of Python floats (one per epoch, say), each checked by `expect_float`."""
+    if type(values) is not list:
+        fail(f"{what} should be a list of Python floats, but is {describe_type(values)}",
+             case=case)
+    return [expect_float(value, f"{what}[{index}]", case=case)
+            for index, value in enumerate(values)]
 
 
 def assert_close(

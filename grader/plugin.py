@@ -114,6 +114,8 @@ def pytest_configure(config: pytest.Config) -> None:
                             "graded only by the instructor (visible after publication)")
     config.addinivalue_line("markers", "full_grade_only: a slow check that `make grade` runs "
                             "and an in-class checkoff (`make checkoff`) leaves out")
+    config.addinivalue_line("markers", "uses(function=[checks]): the submission's functions "
+                            "this check runs besides its own, and the earlier checks of each")
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("grading")
     targets = [Path(t).resolve() for t in config.getoption("--grade-target")] or [
@@ -290,6 +292,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state.checks[(exercise, name)] = (title, _points(item),
                                       item.get_closest_marker("hidden") is not None)
     run = _device_run(item, call, report, device)
+    if run.outcome == FAILED:
+        run.message = _root_causes(item, state, str(target), exercise, device) + run.message
     state.runs.setdefault((str(target), exercise, name), []).append(run)
     return report
 
@@ -311,6 +315,25 @@ def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -
                          seconds)
     return DeviceRun(device, ERROR, f"internal error of the grader (please report it): "
                      f"{type(exc).__name__}: {exc}", seconds)
+
+
+def _root_causes(item: pytest.Item, state: GradingState, target: str, exercise: str,
+                 device: str) -> str:
+    """'fix `f` first' for each function the check uses whose own checks failed earlier.
+
+    A failure downstream of a broken function is most likely a knock-on of it: saying so
+    first keeps students from chasing correct code. Checks run in file order, so the
+    checks named in the `uses` marker have already run.
+    """
+    marker = item.get_closest_marker("uses")
+    notes = []
+    for function, checks in (marker.kwargs.items() if marker else ()):
+        runs = [run for check in checks
+                for run in state.runs.get((target, exercise, check.__name__), [])]
+        if any(run.device == device and run.outcome == FAILED for run in runs):
+            notes.append(f"fix `{function}` first: this check uses it, and a check of "
+                         f"`{function}` failed above\n")
+    return "".join(notes)
 
 
 def _first_leaf(exc: BaseException) -> BaseException:

@@ -6,12 +6,17 @@ import csv
 import io
 import json
 import os
+import re
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from grader.results import SubmissionResult
 
 STATUS_WIDTH = 12
+WIDTH = 80  # columns of the terminal the table must fit without wrapping
+# A leading label ("hint: ", "got:      ", "[cpu] failed: "): wrapped text hangs under its end.
+LABEL = re.compile(r"\[[^\]]+\] [a-z ]+: |[a-z][a-z ]{0,15}: +")
 
 
 def table(result: SubmissionResult, *, verbose: bool = False) -> str:
@@ -27,38 +32,57 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
         ))
     rows.append(("total", f"{_num(result.score)}/{_num(result.max_score)}", "", ""))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    title_column = sum(widths) + 6
     lines = []
     for i, row in enumerate(rows):
         if i == len(rows) - 1:
-            lines.append("-" * (sum(widths) + 6 + len(rows[0][3])))
+            lines.append("-" * min(WIDTH, title_column + len(rows[0][3])))
         cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
-        lines.append("  ".join([*cells, row[3]]).rstrip())
-    details = [f"{e.name}: {_num(e.hidden_points)} more points are graded after you submit "
-               "(checks not in this repository)" for e in result.exercises if e.hidden_points]
+        # One line per exercise: the check's full title is in the details below.
+        title = textwrap.shorten(row[3], max(WIDTH - title_column, 20), placeholder=" ...",
+                                 break_on_hyphens=False)
+        lines.append("  ".join([*cells, title]).rstrip())
+    details = []
+    for exercise in result.exercises:
+        if exercise.hidden_points:
+            details += _folded(f"{exercise.name}: {_num(exercise.hidden_points)} more points are "
+                               "graded after you submit (checks not in this repository)")
     not_started = [e.name for e in result.exercises if e.status == "not started"]
     if not_started:
-        details.append(f"not started: {', '.join(not_started)}. Fill in the parts that raise "
-                       "NotImplementedError, then run `make grade EX=<name>`.")
+        details += _folded(f"not started: {', '.join(not_started)}. Fill in the parts that "
+                           "raise NotImplementedError, then run `make grade EX=<name>`.")
     for exercise in result.exercises:
         if exercise.status == "not started":
             continue
         if exercise.status == "not run":
             reason = exercise.checks[0].runs[0].message if exercise.checks else ""
-            details.append(f"{exercise.name}: not run: {reason}")
+            details += _folded(f"{exercise.name}: not run: {reason}")
             continue
         for check in exercise.checks:
             if check.passed and not verbose:
                 continue
             mark = "ok  " if check.passed else "FAIL"
-            details.append(f"{mark} {exercise.name}: {check.title} "
-                           f"[{_num(check.score)}/{_num(check.max_score)}]")
+            details += _folded(f"{mark} {exercise.name}: {check.title} "
+                               f"[{_num(check.score)}/{_num(check.max_score)}]", hang=5)
             for run in check.runs:
                 if run.outcome not in ("passed", "not run"):
                     text = f"[{run.device}] {run.outcome}: {run.message}"
-                    details.extend("     " + line for line in text.splitlines())
+                    for line in text.splitlines():
+                        details += _folded(line, indent=5)
     if details:
         lines += ["", *details]
     return "\n".join(lines)
+
+
+def _folded(line: str, *, indent: int = 0, hang: int | None = None) -> list[str]:
+    """`line`, indented, folded to WIDTH columns. Continuation lines hang `hang` columns in
+    (default: under the text after a leading label such as 'hint: '), so a hint stays
+    readable on an 80-column terminal instead of wrapping at random."""
+    if hang is None:
+        label = LABEL.match(line)
+        hang = indent + (len(label.group(0)) if label else 0)
+    return textwrap.wrap(line, WIDTH, initial_indent=" " * indent,
+                         subsequent_indent=" " * hang, break_on_hyphens=False) or [""]
 
 
 def _num(value: float) -> str:

@@ -7,8 +7,8 @@ using all four cells of the confusion matrix, so that trivial classifier scores 
     MCC = (TP*TN - FP*FN) / sqrt((TP+FP) (TP+FN) (TN+FP) (TN+FN))
 
 It ranges from -1 (always wrong) through 0 (no better than chance) to +1 (perfect).
-See the course notes, Preliminary Note 3 ("Evaluation metrics") and Preliminary
-Note 2 ("Classification metrics").
+See the course notes, Preliminary Note 3, section 6 ("Evaluation: Beyond Accuracy")
+and its Exercise 3.
 
 Labels are 1-D tensors of 0/1 (bool, integer or float) of the same length >= 1;
 1 is the positive class. Every function works on the device of its inputs.
@@ -22,7 +22,11 @@ from torch import Tensor
 
 
 def _check_lengths(y_true: Tensor, y_pred: Tensor) -> None:
-    """Raise ValueError unless both are 1-D, of the same length, and not empty."""
+    """Raise ValueError unless both are 1-D, of the same length, and not empty.
+
+    Optional helper: the grader never calls it. Use it in the functions below, or check
+    their inputs there in your own way (delete it then).
+    """
     # BEGIN SOLUTION
     if y_true.dim() != 1 or y_pred.dim() != 1:
         raise ValueError(f"labels must be 1-D, got shapes {list(y_true.shape)} and "
@@ -36,7 +40,11 @@ def _check_lengths(y_true: Tensor, y_pred: Tensor) -> None:
 
 
 def _check_binary_labels(y_true: Tensor, y_pred: Tensor) -> tuple[Tensor, Tensor]:
-    """Validate two label vectors and return them as int64 tensors."""
+    """Validate two label vectors and return them as int64 tensors.
+
+    Optional helper: the grader never calls it. Use it in confusion_counts, or check the
+    labels there in your own way (delete it then).
+    """
     # BEGIN SOLUTION
     _check_lengths(y_true, y_pred)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):

@@ -126,7 +126,10 @@ class ProteinSolubilityClassifier(nn.Module):
       prediction depend on the length of the longest protein it is batched with.
       Apply the mask in the pooling only, not between the convolutions: padding
       enters conv1 as zero vectors thanks to padding_idx=0, which also keeps the
-      padding row at zero during training.
+      padding row at zero during training. So a protein alone and the same protein
+      in a padded batch get slightly different logits (conv1's bias makes its output
+      at the first two padding positions non-zero, and conv2's kernel of 5 reaches
+      them); that is expected of this model, not a bug to fix.
 
     Hint: Preliminary Note 3, section 6 ("The model architecture").
     """
@@ -279,8 +282,8 @@ def train_model(
     Returns (model, history): the same model object holding the best epoch's weights,
     and {'train_loss': [...], 'val_loss': [...]} with one float per epoch actually run.
 
-    Hint: Preliminary Note 3, section 5 ("A complete training script") and the early
-    stopping of Preliminary Note 4, section 6.
+    Hint: Preliminary Note 3, section 5: "A complete training script" keeps the best
+    validation epoch, and the paragraph before it calls that idea early stopping.
     """
     # BEGIN SOLUTION
     model.to(device)
@@ -312,21 +315,47 @@ def train_model(
     # END SOLUTION
 
 
+class _LengthBuckets(torch.utils.data.Sampler):
+    """Shuffled batches of proteins of similar length, for the program's training loader.
+
+    A batch is padded to its longest protein; random batches of these skewed lengths are
+    half padding. Each epoch: shuffle, sort runs of 8 batches' worth of proteins by length,
+    cut them into batches, shuffle the batches. An epoch takes about half the time.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int) -> None:
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
+        run = 8 * self.batch_size
+        batches = []
+        for start in range(0, len(order), run):
+            by_length = sorted(order[start : start + run], key=self.lengths.__getitem__)
+            batches += [by_length[i : i + self.batch_size]
+                        for i in range(0, len(by_length), self.batch_size)]
+        for index in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[index]
+
+
 def _make_loader(
     records: Sequence, max_len: int, batch_size: int, shuffle: bool, seed: int
 ) -> DataLoader:
-    """A DataLoader of collated batches over solubility records (.sequence, .label)."""
+    """A DataLoader of collated batches over solubility records (.sequence, .label);
+    shuffled ones in batches of similar length (`_LengthBuckets`)."""
     dataset = ProteinDataset(
         [record.sequence for record in records], [record.label for record in records], max_len
     )
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        collate_fn=collate_proteins,
-        generator=generator,
-    )
+    if shuffle:
+        lengths = [min(len(record.sequence), max_len) for record in records]
+        return DataLoader(dataset, batch_sampler=_LengthBuckets(lengths, batch_size, seed),
+                          collate_fn=collate_proteins)
+    return DataLoader(dataset, batch_size=batch_size, collate_fn=collate_proteins)
 
 
 def _binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -350,6 +379,7 @@ def _binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, 
 def main(argv: list[str] | None = None) -> None:
     """Train the classifier, then report test metrics beside the majority-class baseline."""
     from data import load_solubility
+    from data.progress import EpochProgress, Progress
 
     parser = argparse.ArgumentParser(
         description="Train the solubility 1D-CNN and evaluate it on the test split."
@@ -363,17 +393,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--data-dir", default=None, help="folder of the real sets (default: $DATA_DIR)"
     )
-    parser.add_argument("--epochs", type=int, default=30, help="at most this many epochs")
-    parser.add_argument("--patience", type=int, default=5, help="early-stopping patience")
+    parser.add_argument("--epochs", type=int, default=10, help="at most this many epochs")
+    parser.add_argument("--patience", type=int, default=3, help="early-stopping patience")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-len", type=int, default=512, help="truncate longer sequences")
+    parser.add_argument("--max-len", type=int, default=400, help="truncate longer sequences")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
     args = parser.parse_args(argv)
 
     dataset = args.dataset or ("esol" if args.data_dir else "embedded")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     splits = {
         split: load_solubility(split, dataset=dataset, data_dir=args.data_dir)
@@ -389,9 +422,13 @@ def main(argv: list[str] | None = None) -> None:
 
     model = ProteinSolubilityClassifier()
     print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters on {device}")
+    # train_model evaluates once per epoch: a line after each evaluation shows the time
+    # (early stopping may end the run before the estimate).
+    progress = EpochProgress(val_loader, Progress(args.epochs),
+                             lambda epoch: f"epoch {epoch}/{args.epochs} trained and evaluated")
     start = time.perf_counter()
     model, history = train_model(
-        model, train_loader, val_loader, args.epochs, args.lr, device, args.patience
+        model, train_loader, progress, args.epochs, args.lr, device, args.patience
     )
     seconds = time.perf_counter() - start
     best_epoch = int(np.argmin(history["val_loss"])) + 1

@@ -16,7 +16,7 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 
-from grader.judge import assert_close, expect_number, expect_tensor, fail
+from grader.judge import assert_close, expect_float, expect_tensor, fail
 from tests import strategies
 from tests.probes import grad_accumulation as probes
 
@@ -208,7 +208,7 @@ def test_accumulate_adds_to_existing_grad(check):
 
 def check_accumulated_loss(check, case: dict) -> None:
     got = check.student(probes.accumulate, case)
-    returned = expect_number(got["returned"], "accumulate_gradients", case=case)
+    returned = expect_float(got["returned"], "accumulate_gradients' return value", case=case)
     oracle = oracle_micro_batches(key(case))
     expected, losses = oracle["loss"], oracle["micro_losses"]
     if math.isclose(returned, expected, rel_tol=1e-6, abs_tol=1e-9):
@@ -243,9 +243,8 @@ def epoch_case(sizes: list[int], steps: int, **extra) -> dict:
 
 
 def run_epoch(check, case: dict, *, counts: bool = True) -> dict:
-    """The submission's epoch on `case`, validated; the step and zero_grad counts checked."""
+    """The submission's epoch on `case`; the step and zero_grad counts checked."""
     got = check.student(probes.train_epoch, case)
-    expect_number(got["returned"], "train_epoch_accumulated", case=case)
     if counts:
         check_counts(case, got["events"])
     return got
@@ -339,6 +338,9 @@ def check_against_large_batch(check, case: dict, got: dict) -> None:
 
 
 @pytest.mark.points(2)
+@pytest.mark.uses(accumulate_gradients=[
+    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
+    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
 def test_epoch_counts_steps_and_zero_grads(check):
     """train_epoch_accumulated zeroes and steps once per effective batch"""
     for case in (epoch_case([3] * 8, 4), epoch_case([2] * 6, 1), epoch_case([2] * 6, 6)):
@@ -346,6 +348,9 @@ def test_epoch_counts_steps_and_zero_grads(check):
 
 
 @pytest.mark.points(2)
+@pytest.mark.uses(accumulate_gradients=[
+    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
+    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
 def test_epoch_equals_large_batch_training(check):
     """an epoch equals large-batch SGD training and the reference (equal micro-batches)"""
     for case in (epoch_case([4] * 8, 4),
@@ -361,6 +366,9 @@ def test_epoch_equals_large_batch_training(check):
 
 
 @pytest.mark.points(2)
+@pytest.mark.uses(accumulate_gradients=[
+    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
+    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
 def test_epoch_trailing_group(check):
     """a trailing shorter group is stepped, weighted by its own samples"""
     for case in (epoch_case([3] * 10, 4), epoch_case([4] * 7 + [1], 3, seed=6)):
@@ -368,6 +376,9 @@ def test_epoch_trailing_group(check):
 
 
 @pytest.mark.points(2)
+@pytest.mark.uses(accumulate_gradients=[
+    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
+    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
 def test_epoch_clips_accumulated_gradient(check):
     """max_grad_norm clips the accumulated gradient once per effective batch, before the step"""
     for case in (epoch_case([4] * 8, 4, max_grad_norm=0.05),
@@ -377,13 +388,17 @@ def test_epoch_clips_accumulated_gradient(check):
 
 
 @pytest.mark.points(2)
+@pytest.mark.uses(accumulate_gradients=[
+    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
+    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
 def test_epoch_returns_mean_loss_per_sample(check):
     """train_epoch_accumulated returns the epoch's mean loss per sample"""
     # Effective batches of different sizes, without a trailing group (checked on its own).
     for case in (epoch_case([4] * 8, 4), epoch_case([5, 5, 2, 2], 2),
                  epoch_case([5, 5, 5, 1], 2, seed=9, task="regression", outputs=1)):
         got = run_epoch(check, case, counts=False)
-        returned = expect_number(got["returned"], "train_epoch_accumulated", case=case)
+        returned = expect_float(got["returned"], "train_epoch_accumulated's return value",
+                                case=case)
         oracle = oracle_epoch(key(case))
         if math.isclose(returned, oracle["mean_loss"], rel_tol=1e-6, abs_tol=1e-9):
             continue
@@ -400,6 +415,9 @@ def test_epoch_returns_mean_loss_per_sample(check):
 
 
 @pytest.mark.points(1)
+@pytest.mark.uses(accumulate_gradients=[
+    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
+    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
 def test_epoch_moves_batches_and_trains(check):
     """train_epoch_accumulated moves each batch to the device and runs in training mode"""
     case = epoch_case([2] * 4, 2)

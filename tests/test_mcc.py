@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from sklearn.metrics import confusion_matrix
 from sklearn.metrics import matthews_corrcoef as sklearn_mcc
 
-from grader.judge import assert_close, expect_number, expect_tensor, fail
+from grader.judge import assert_close, expect_float, expect_tensor, fail
 from tests import strategies
 from tests.probes import mcc as probes
 
@@ -193,25 +193,43 @@ def test_multiclass_mcc_matches_sklearn(check, case):
                  "matrix and use Gorodkin's formula from the docstring")
 
 
-@pytest.mark.points(2)
+EVALUATE_CASE = {"seed": 3, "num_batches": 5, "batch_size": 8, "dropout": 0.5}
+
+
+@pytest.mark.points(1)
+@pytest.mark.uses(
+    confusion_counts=[test_confusion_counts_types, test_confusion_counts_match_sklearn],
+    matthews_corrcoef=[test_mcc_matches_sklearn, test_mcc_zero_denominator,
+                       test_mcc_result_type])
+def test_evaluate_classifier_modes(check):
+    """evaluate_classifier runs the model in eval mode, without gradients"""
+    got = check.student(probes.evaluate_classifier, EVALUATE_CASE)
+    if not all(flag is False for flag in got["training_flags"]):
+        fail("evaluate_classifier ran the model in training mode", case=EVALUATE_CASE,
+             hint="call model.eval() first: dropout must be off when evaluating")
+    if any(got["grad_flags"]):
+        fail("evaluate_classifier computed gradients", case=EVALUATE_CASE,
+             hint="wrap the loop in torch.no_grad() (or decorate the function with it)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.uses(
+    confusion_counts=[test_confusion_counts_types, test_confusion_counts_match_sklearn],
+    matthews_corrcoef=[test_mcc_matches_sklearn, test_mcc_zero_denominator,
+                       test_mcc_result_type])
 def test_evaluate_classifier_matches_reference(check):
-    """evaluate_classifier matches the reference on a fixed model and loader"""
-    case = {"seed": 3, "num_batches": 5, "batch_size": 8}
+    """evaluate_classifier's metrics (Python floats) match the reference's"""
+    # Without dropout the metrics do not depend on the mode, which the check above judges.
+    case = {**EVALUATE_CASE, "dropout": 0.0}
     got, expected = check.both(probes.evaluate_classifier, case)
     if not isinstance(got["metrics"], dict):
         fail("evaluate_classifier should return a dict", case=case, got=got["metrics"],
              expected="{'accuracy': ..., 'precision': ..., ...}")
-    if not all(flag is False for flag in got["training_flags"]):
-        fail("evaluate_classifier ran the model in training mode", case=case,
-             hint="call model.eval() first: dropout must be off when evaluating")
-    if any(got["grad_flags"]):
-        fail("evaluate_classifier computed gradients", case=case,
-             hint="wrap the loop in torch.no_grad() (or decorate the function with it)")
     missing = sorted(set(expected["metrics"]) - set(got["metrics"]))
     if missing:
         fail(f"evaluate_classifier's dict lacks {missing}", case=case)
     for name, reference in expected["metrics"].items():
-        value = expect_number(got["metrics"][name], f"evaluate_classifier['{name}']", case=case)
+        value = expect_float(got["metrics"][name], f"evaluate_classifier['{name}']", case=case)
         if not math.isclose(value, reference, rel_tol=1e-5, abs_tol=1e-6):
             hint = None
             if name == "auc" and math.isclose(value, 1 - reference, abs_tol=1e-6):

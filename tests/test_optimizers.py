@@ -19,7 +19,7 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 
-from grader.judge import expect_number, expect_tensor, fail, show, tolerance
+from grader.judge import expect_float_list, expect_tensor, fail, show, tolerance
 from tests import strategies
 from tests.probes import optimizers as probes
 
@@ -432,12 +432,10 @@ def expect_history(history, what: str, case: dict, epochs: int) -> dict[str, lis
              got=history, expected="a dict with 'train_loss' and 'val_loss'")
     out = {}
     for key in ("train_loss", "val_loss"):
-        values = history[key]
-        if not isinstance(values, list | tuple) or len(values) != epochs:
-            fail(f"{what}['{key}'] should be a list of {epochs} numbers, one per epoch",
-                 case=case, got=values, expected=f"{epochs} numbers")
-        out[key] = [expect_number(v, f"{what}['{key}'][{i}]", case=case)
-                    for i, v in enumerate(values)]
+        out[key] = expect_float_list(history[key], f"{what}['{key}']", case=case)
+        if len(out[key]) != epochs:
+            fail(f"{what}['{key}'] should hold one value per epoch", case=case,
+                 got=out[key], expected=f"{epochs} values")
     return out
 
 
@@ -473,17 +471,37 @@ def losses_hint(got: dict, key: str, values: list[float], case: dict) -> str | N
     return None
 
 
-@pytest.mark.points(2)
-def test_train_with_optimizer_matches_reference(check):
-    """train_with_optimizer's per-sample mean losses per epoch match the reference's"""
+# lr 0 and no dropout: the weights never move and the losses depend on how they are
+# averaged only, whatever the training loop does.
+LOSS_CASE = {**TRAIN_CASE, "lr": 0.0, "dropout": 0.0}
+
+
+@pytest.mark.points(1)
+def test_train_with_optimizer_steps(check):
+    """train_with_optimizer: zero_grad, backward and one step per training batch (weights)"""
     case = TRAIN_CASE
     got, expected = check.both(probes.train_with_optimizer, case)
-    history = expect_history(got["history"], "train_with_optimizer", case, case["epochs"])
     steps = case["epochs"] * got["train_batches"]
     if got["steps"] != steps:
         fail(f"optimizer.step() ran {got['steps']} times in {case['epochs']} epochs of "
              f"{got['train_batches']} training batches", case=case, expected=steps,
              got=got["steps"], hint="step once per training batch, never on validation batches")
+    weights = expect_tensor(got["parameters"], "the trained model's parameters", case=case,
+                            device=check.device)
+    if not bool(close(weights, expected["parameters"].value, check.device).all()):
+        hint = ("the gradients were never zeroed, so they pile up over the batches: call "
+                "optimizer.zero_grad() before each backward()" if got["zero_grads"] == 0 else
+                "one zero_grad, forward, backward and step per training batch, in that order")
+        fail("train_with_optimizer: the trained weights differ from the reference's", case=case,
+             hint=hint)
+
+
+@pytest.mark.points(1)
+def test_train_with_optimizer_losses(check):
+    """train_with_optimizer records per-sample mean train and validation losses per epoch"""
+    case = LOSS_CASE
+    got, expected = check.both(probes.train_with_optimizer, case)
+    history = expect_history(got["history"], "train_with_optimizer", case, case["epochs"])
     for key in ("train_loss", "val_loss"):
         reference = expected["history"][key]
         for epoch, (value, wanted) in enumerate(zip(history[key], reference, strict=True)):
@@ -491,11 +509,6 @@ def test_train_with_optimizer_matches_reference(check):
                 fail(f"train_with_optimizer: {key} of epoch {epoch + 1} differs from the "
                      "reference's (same model, optimizer and batches)", case=case,
                      expected=wanted, got=value, hint=losses_hint(got, key, history[key], case))
-    weights = expect_tensor(got["parameters"], "the trained model's parameters", case=case,
-                            device=check.device)
-    if not bool(close(weights, expected["parameters"].value, check.device).all()):
-        fail("train_with_optimizer: the trained weights differ from the reference's", case=case,
-             hint="one zero_grad, forward, backward and step per training batch, in that order")
 
 
 @pytest.mark.points(1)
@@ -556,6 +569,10 @@ def compare_result(check, case: dict) -> dict:
 
 @pytest.mark.points(1)
 @pytest.mark.timeout(60)
+@pytest.mark.uses(make_optimizer=[test_make_optimizer],
+                  train_with_optimizer=[test_train_with_optimizer_steps,
+                                        test_train_with_optimizer_losses,
+                                        test_train_with_optimizer_modes])
 def test_compare_optimizers_runs(check):
     """compare_optimizers returns one history per name, each run with the optimizer its name says"""
     for case in COMPARE_CASES:
@@ -579,19 +596,40 @@ def test_compare_optimizers_runs(check):
                              "nn.CrossEntropyLoss()")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.timeout(60)
-def test_compare_optimizers_same_start(check):
-    """every run of compare_optimizers trains its own fresh model from the same initial weights"""
+@pytest.mark.uses(make_optimizer=[test_make_optimizer],
+                  train_with_optimizer=[test_train_with_optimizer_steps,
+                                        test_train_with_optimizer_losses,
+                                        test_train_with_optimizer_modes])
+def test_compare_optimizers_fresh_models(check):
+    """every run of compare_optimizers trains a fresh model of its own, on the device"""
     for case in COMPARE_CASES:
-        got = compare_result(check, case)
-        starts = got["initial_weights"]
+        got = check.student(probes.compare_optimizers, case, timeout=60)
         runs = len(case["names"])
-        if len(starts) < runs:
-            fail(f"compare_optimizers trained {len(starts)} model object(s) for {runs} runs",
-                 case=case, hint="each run must train its own fresh model: build a new one per "
-                 "run (model_factory() after reseeding) or copy.deepcopy an initial one; "
+        if len(got["initial_weights"]) < runs:
+            fail(f"compare_optimizers trained {len(got['initial_weights'])} model object(s) "
+                 f"for {runs} runs", case=case,
+                 hint="each run must train its own fresh model: build a new one per run "
+                 "(model_factory() after reseeding) or copy.deepcopy an initial one; "
                  "otherwise a run continues from the weights the previous run trained")
+        wrong = [device for device in got["devices"] if device.split(":")[0] != check.device]
+        if wrong:
+            fail(f"compare_optimizers trained on {wrong[0]}, but the device is {check.device}",
+                 case=case, hint="move each model to `device` (model_factory() builds it on the "
+                 "CPU)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(60)
+@pytest.mark.uses(make_optimizer=[test_make_optimizer],
+                  train_with_optimizer=[test_train_with_optimizer_steps,
+                                        test_train_with_optimizer_losses,
+                                        test_train_with_optimizer_modes])
+def test_compare_optimizers_same_start(check):
+    """every run of compare_optimizers starts from the same initial weights"""
+    for case in COMPARE_CASES:
+        starts = check.student(probes.compare_optimizers, case, timeout=60)["initial_weights"]
         for index, start in enumerate(starts[1:], start=2):
             first = expect_tensor(starts[0], "initial weights", case=case)
             if not torch.equal(expect_tensor(start, "initial weights", case=case), first):
@@ -599,11 +637,6 @@ def test_compare_optimizers_same_start(check):
                      hint="every run must start from the same initial weights: call "
                      "torch.manual_seed(seed) right before each model_factory(), or build one "
                      "model and give each run a copy.deepcopy of it")
-        wrong = [device for device in got["devices"] if device.split(":")[0] != check.device]
-        if wrong:
-            fail(f"compare_optimizers trained on {wrong[0]}, but the device is {check.device}",
-                 case=case, hint="move each model to `device` (model_factory() builds it on the "
-                 "CPU)")
 
 
 PLOT_HISTORIES = {
@@ -621,15 +654,21 @@ def find_line(lines: list[dict], values: list[float]) -> dict | None:
     return None
 
 
-@pytest.mark.points(2)
-def test_plot_loss_curves(check):
-    """plot_loss_curves: solid train, dashed validation, a colour each, labels, legend, PNG"""
-    case = {"histories": PLOT_HISTORIES, "filename": "curves.png"}
-    got = check.student(probes.plot_loss_curves, case)
+def plotted(check, filename: str | None) -> dict:
+    """What plot_loss_curves drew for PLOT_HISTORIES, once it is known to return a Figure."""
+    got = check.student(probes.plot_loss_curves,
+                        {"histories": PLOT_HISTORIES, "filename": filename})
     if not got["is_figure"]:
         fail(f"plot_loss_curves should return a matplotlib.figure.Figure, got a {got['type']}",
-             case="three optimizers, 4 epochs",
+             case=f"three optimizers, 4 epochs, path={filename and '<folder>/' + filename}",
              hint="plt.subplots() returns (figure, axes): return the figure")
+    return got
+
+
+@pytest.mark.points(1)
+def test_plot_lines(check):
+    """plot_loss_curves: solid training and dashed validation lines, one colour per optimizer"""
+    got = plotted(check, None)
     lines = [line for axes in got["axes"] for line in axes["lines"]]
     colours = {}
     for name, history in PLOT_HISTORIES.items():
@@ -657,6 +696,12 @@ def test_plot_loss_curves(check):
                 fail(f"{other!r} and {name!r} share a colour", case="three optimizers, 4 epochs",
                      hint="use one colour per optimizer (e.g. color=f'C{i}')")
         colours[name] = train["color"]
+
+
+@pytest.mark.points(1)
+def test_plot_labels_legend_file(check):
+    """plot_loss_curves: axis labels, a legend, and a PNG written at `path`"""
+    got = plotted(check, "curves.png")
     for axes in got["axes"]:
         if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):
             fail("an axes with loss curves lacks an axis label", case="three optimizers, 4 epochs",
@@ -674,11 +719,6 @@ def test_plot_loss_curves(check):
         fail(f"plot_loss_curves(histories, path) should write a PNG at path: {problem}",
              case="path=<folder>/curves.png",
              hint="figure.savefig(path) (the file name ends in .png) when path is not None")
-    none_case = {"histories": PLOT_HISTORIES, "filename": None}
-    got = check.student(probes.plot_loss_curves, none_case)
-    if not got["is_figure"]:
-        fail(f"plot_loss_curves(histories) should return a Figure, got a {got['type']}",
-             case="path=None")
 
 
 def oracle_summary(histories: dict, threshold: float, strict: bool = False,

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import example, given, settings
 
-from grader.judge import assert_close, expect_number, expect_tensor, fail
+from grader.judge import assert_close, expect_float, expect_float_list, expect_tensor, fail
 from tests import strategies
 from tests.probes import secondary_structure as probes
 
@@ -385,7 +385,7 @@ def q3_candidates(case: dict) -> dict[str, float]:
 @settings(max_examples=30)
 def test_q3_accuracy(check, case):
     """q3_accuracy: fraction of correct argmax predictions over real positions only"""
-    value = expect_number(check.student(probes.q3_accuracy, case), "q3_accuracy", case=case)
+    value = expect_float(check.student(probes.q3_accuracy, case), "q3_accuracy", case=case)
     candidates = q3_candidates(case)
     if not close(value, candidates["right"], abs_=1e-6):
         hint = next((h for h, v in candidates.items() if h != "right" and close(value, v)),
@@ -482,21 +482,35 @@ TRAINING_CASE = {
 }
 
 
-@pytest.mark.points(2)
-@pytest.mark.timeout(30)
-def test_training_loop(check):
-    """train_secondary_structure: AdamW steps, eval-mode validation, history as the reference"""
-    case = TRAINING_CASE
-    got, expected = check.both(probes.training_run, case)
-    epochs = case["epochs"]
+# lr 0: the weights never move, so the history depends on how it is averaged only.
+HISTORY_CASE = {**TRAINING_CASE, "lr": 0.0}
+
+
+def expect_history(got: dict, case: dict) -> dict[str, list[float]]:
+    """The returned history, validated: one Python float per epoch under each key."""
     history = got["history"]
     if not isinstance(history, dict) or not {"train_loss", "val_q3"} <= set(history):
         fail("train_secondary_structure should return {'train_loss': [...], 'val_q3': [...]}",
              case=case, got=history, expected="{'train_loss': [...], 'val_q3': [...]}")
+    values = {}
     for key in ("train_loss", "val_q3"):
-        if not isinstance(history[key], list | tuple) or len(history[key]) != epochs:
-            fail(f"history['{key}'] should be a list of one value per epoch ({epochs})",
-                 case=case, got=history[key], expected=f"a list of {epochs} numbers")
+        values[key] = expect_float_list(history[key], f"history['{key}']", case=case)
+        if len(values[key]) != case["epochs"]:
+            fail(f"history['{key}'] should hold one value per epoch", case=case,
+                 got=values[key], expected=f"{case['epochs']} values")
+    return values
+
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(30)
+@pytest.mark.uses(masked_cross_entropy=[test_masked_cross_entropy,
+                                        test_masked_cross_entropy_gradient],
+                  q3_accuracy=[test_q3_accuracy])
+def test_training_loop_modes(check):
+    """train_secondary_structure: train mode for training, eval mode and no_grad to validate"""
+    case = TRAINING_CASE
+    got = check.student(probes.training_run, case)
+    epochs = case["epochs"]
     train_widths = {max(lengths) for lengths in case["train_lengths"]}
     val_widths = {max(lengths) for lengths in case["val_lengths"]}
     calls = got["calls"]
@@ -521,36 +535,59 @@ def test_training_loop(check):
     if any(c["grad"] for c in val_calls):
         fail("validation computed gradients", case=case,
              hint="wrap validation in torch.no_grad()")
+
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(30)
+@pytest.mark.uses(masked_cross_entropy=[test_masked_cross_entropy,
+                                        test_masked_cross_entropy_gradient],
+                  q3_accuracy=[test_q3_accuracy])
+def test_training_loop_weights(check):
+    """train_secondary_structure: AdamW steps on every batch give the reference's weights"""
+    case = TRAINING_CASE
+    got, expected = check.both(probes.training_run, case)
     for name, reference in expected["weights"].items():
         weights = expect_tensor(got["weights"][name], f"weights {name} after training",
                                 case=case)
-        assert_close(weights, reference.value, f"{name} after {epochs} epochs from the "
-                     "reference's initial weights", case=case, device=check.device,
+        assert_close(weights, reference.value, f"{name} after {case['epochs']} epochs from "
+                     "the reference's initial weights", case=case, device=check.device,
                      rtol=1e-4, atol=1e-5,
                      hint="the weights differ from the reference's after the same batches: "
                      "create torch.optim.AdamW(model.parameters(), lr=lr) once, and for every "
                      "batch call optimizer.zero_grad(), masked_cross_entropy(...).backward(), "
                      "optimizer.step()")
-    train_loss = [expect_number(v, "history['train_loss'] entry", case=case)
-                  for v in history["train_loss"]]
-    val_q3 = [expect_number(v, "history['val_q3'] entry", case=case) for v in history["val_q3"]]
-    for epoch in range(epochs):
-        if not close(train_loss[epoch], expected["history"]["train_loss"][epoch], rel=1e-4):
-            fail(f"history['train_loss'][{epoch}] differs from the reference (the weights "
-                 "match)", case=case, expected=expected["history"]["train_loss"][epoch],
-                 got=train_loss[epoch],
+
+
+@pytest.mark.points(1)
+@pytest.mark.timeout(30)
+@pytest.mark.uses(masked_cross_entropy=[test_masked_cross_entropy,
+                                        test_masked_cross_entropy_gradient],
+                  q3_accuracy=[test_q3_accuracy])
+def test_training_loop_history(check):
+    """train_secondary_structure: history of per-residue train loss and pooled val Q3"""
+    case = HISTORY_CASE
+    got, expected = check.both(probes.training_run, case)
+    history = expect_history(got, case)
+    for epoch in range(case["epochs"]):
+        wanted = expected["history"]["train_loss"][epoch]
+        if not close(history["train_loss"][epoch], wanted, rel=1e-4):
+            fail(f"history['train_loss'][{epoch}] differs from the reference", case=case,
+                 expected=wanted, got=history["train_loss"][epoch],
                  hint="average the loss per real residue: weight each batch's loss by its "
                  "number of real residues (mask.sum()) and divide by the epoch's total")
-        if not close(val_q3[epoch], expected["history"]["val_q3"][epoch]):
-            fail(f"history['val_q3'][{epoch}] differs from the reference (the weights match)",
-                 case=case, expected=expected["history"]["val_q3"][epoch], got=val_q3[epoch],
+        wanted = expected["history"]["val_q3"][epoch]
+        if not close(history["val_q3"][epoch], wanted):
+            fail(f"history['val_q3'][{epoch}] differs from the reference", case=case,
+                 expected=wanted, got=history["val_q3"][epoch],
                  hint="val_q3 is pooled over all real residues of the validation set: total "
                  "correct / total real residues, not a mean of per-batch Q3s")
 
 
-# Training on all 400 embedded training proteins (validating on 64 of the 100 validation
-# ones), then Q3 on the 100 test proteins, measured by the probe. Budget: 4 epochs, batches of
-# 16 proteins, lr 1e-2, hidden 64 (about 2 s per run on one CPU thread).
+# One point: a failure here mostly follows from a mistake the checks above already counted
+# (the feedback then names it). Training on all 400 embedded training proteins (validating
+# on 64 of the 100 validation ones), then Q3 on the 100 test proteins, measured by the
+# probe. Budget: 4 epochs, batches of 16 proteins, lr 1e-2, hidden 64 (about 2 s per run on
+# one CPU thread).
 # The reference over seeds 0-7 (the seed fixes the initial weights and the batch order):
 #   half-window 0: Q3 0.483-0.500 (mean 0.495); the baselines are 0.450 (majority state) and
 #                  0.501 (each residue's most frequent state): alone, a residue says little;
@@ -569,16 +606,22 @@ Q3_THRESHOLD_WINDOW = 0.64
 MIN_WINDOW_GAIN = 0.10
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.timeout(40)
 @pytest.mark.full_grade_only  # seconds of training, twice: too slow for a checkoff
+@pytest.mark.uses(
+    SecondaryStructureMLP=[test_mlp_outputs, test_mlp_position_independence],
+    masked_cross_entropy=[test_masked_cross_entropy, test_masked_cross_entropy_gradient],
+    train_secondary_structure=[test_training_loop_modes, test_training_loop_weights,
+                               test_training_loop_history],
+)
 def test_training_reaches_q3(check):
     """training on the embedded data reaches the Q3 thresholds; the window helps"""
     results = {}
     for half_window in (0, WINDOW):
         case = {**EMBEDDED_CASE, "half_window": half_window}
         got = check.student(probes.embedded_training, case)
-        results[half_window] = expect_number(got["test_q3"], "test Q3", case=case)
+        results[half_window] = expect_float(got["test_q3"], "test Q3", case=case)
     for half_window, threshold in ((0, Q3_THRESHOLD_NO_WINDOW), (WINDOW, Q3_THRESHOLD_WINDOW)):
         if results[half_window] < threshold:
             fail(f"after {EMBEDDED_CASE['epochs']} epochs on the embedded data (half-window "

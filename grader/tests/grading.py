@@ -127,8 +127,8 @@ def exercise_result(results: dict, exercise: str) -> dict:
 
 
 def failing_checks(results: dict) -> dict[str, str]:
-    """{test name: output} of the checks that lost points."""
-    return {test["name"]: test["output"] for test in results["tests"]
+    """{check (test function) name: output} of the checks that lost points."""
+    return {check_name(test): test["output"] for test in results["tests"]
             if test["score"] < test["max_score"]}
 
 

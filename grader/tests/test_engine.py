@@ -70,7 +70,8 @@ def without_times(results: dict) -> dict:
 
 @pytest.mark.xdist_group("twice")
 def test_same_submission_same_grade(tmp_path):
-    """A submission with one known mistake per exercise, graded twice: identical reports."""
+    """A submission with one known mistake per exercise, graded twice: identical reports,
+    and a table that fits an 80-column terminal."""
     submission = tmp_path / "sub"
     submission.mkdir()
     for exercise in exercise_names():
@@ -84,6 +85,8 @@ def test_same_submission_same_grade(tmp_path):
                              "--json", str(out), "--junit", str(junit))
         assert process.returncode == 0, process.stderr
         assert "partial" in process.stdout
+        widest = max(process.stdout.splitlines(), key=len)
+        assert len(widest) <= 80, f"a line of {len(widest)} columns: {widest}"
         outputs.append(without_times(json.loads(out.read_text())))
         suites = ET.parse(junit).getroot()
         assert int(suites.get("failures")) > 0

@@ -68,9 +68,17 @@ def test_mutant_loses_points_and_is_told_why(exercise, variant):
     results = graded(exercise)[variant.name]
     result = exercise_result(results, exercise)
     assert result["score"] < result["max_score"], f"{variant.description}: full marks"
-    feedback = "\n".join(failing_checks(results).values())
+    outputs = failing_checks(results)
+    feedback = "\n".join(outputs.values())
     assert variant.expect.lower() in feedback.lower(), (
         f"{variant.description}: the feedback does not say {variant.expect!r}:\n{feedback}")
+    named = set(variant.keeps) | {check for check, _ in variant.knock_on}
+    assert named <= {check_name(test) for test in results["tests"]}, "no such check"
+    assert set(variant.keeps).isdisjoint(outputs), (
+        f"{variant.description}: a function that uses the broken one lost points too")
+    for check, phrase in variant.knock_on:
+        assert phrase in outputs.get(check, ""), (
+            f"{variant.description}: {check} does not name the root cause {phrase!r}")
 
 
 @pytest.mark.parametrize(("exercise", "variant"), per_exercise("ALTERNATIVES"))

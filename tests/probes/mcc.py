@@ -51,10 +51,10 @@ def invalid_labels(impl, case: dict, device: str) -> dict:
 class ProbeClassifier(nn.Module):
     """A small fixed classifier that records the mode and grad mode of each forward call."""
 
-    def __init__(self) -> None:
+    def __init__(self, dropout: float) -> None:
         super().__init__()
         self.embedding = nn.Embedding(21, 8, padding_idx=0)
-        self.dropout = nn.Dropout(0.5)
+        self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(8, 2)
         self.calls: list[tuple[bool, bool]] = []
 
@@ -84,7 +84,7 @@ def probe_batches(seed: int, num_batches: int, batch_size: int) -> list[dict]:
 
 def evaluate_classifier(impl, case: dict, device: str) -> dict:
     torch.manual_seed(case["seed"])
-    model = ProbeClassifier().to(device)
+    model = ProbeClassifier(case["dropout"]).to(device)
     batches = probe_batches(case["seed"], case["num_batches"], case["batch_size"])
     metrics = impl.evaluate_classifier(model, batches, device)
     return {

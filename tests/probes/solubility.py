@@ -239,8 +239,8 @@ def one_epoch(impl, case: dict, device: str) -> dict:
 
 
 def evaluation(impl, case: dict, device: str) -> dict:
-    """evaluate on a watched model with dropout 0.5 that starts in training mode."""
-    model = WatchedClassifier(case["seed"], dropout=0.5).to(device)
+    """evaluate on a watched model with the case's dropout that starts in training mode."""
+    model = WatchedClassifier(case["seed"], dropout=case["dropout"]).to(device)
     model.train()
     loss, probabilities, labels = impl.evaluate(
         model, training_batches(case), nn.CrossEntropyLoss(), device

@@ -4,7 +4,9 @@ A variant is the reference module with a few changes, so it stays in step with t
 reference: an edit whose text no longer occurs fails loudly instead of rotting.
 
 - a *mutant* is a plausible wrong solution: it must lose points, and the feedback of
-  at least one failing check must contain `expect` (case-insensitive);
+  at least one failing check must contain `expect` (case-insensitive); the checks in
+  `keeps` (functions that use the broken one) must still pass, and each check in
+  `knock_on` that fails because of it must name the root cause first;
 - an *alternative* is a correct solution written differently: it must get full marks;
 - a *hostile* variant breaks the sandbox rules (hangs, exits, floods output): it must
   lose only the checks it breaks.
@@ -31,7 +33,9 @@ class Variant:
     definitions: top-level functions/classes (and imports) as source text; each one
         replaces the reference's definition of the same name, or is appended when new.
     expect: for mutants, a substring the feedback must contain; None for alternatives.
-    keeps: for hostile variants, checks (test function names) that must still pass.
+    keeps: checks (test function names) that must still pass.
+    knock_on: for mutants, (check, phrase) pairs: a check downstream of the mistake that
+        fails too, and the root-cause note its feedback must contain.
     """
 
     name: str
@@ -40,6 +44,7 @@ class Variant:
     definitions: str = ""
     expect: str | None = None
     keeps: tuple[str, ...] = ()
+    knock_on: tuple[tuple[str, str], ...] = ()
 
     def source(self, exercise: str) -> str:
         """The variant's module text, built from `solutions/<exercise>.py`."""

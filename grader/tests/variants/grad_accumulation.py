@@ -16,6 +16,7 @@ MUTANTS = [
         description="backward() on each micro-batch's mean loss: the gradient is k times too large",
         replace=(("(loss * (count / total_samples)).backward()", "loss.backward()"),),
         expect="x the one-batch gradient",
+        knock_on=(("test_epoch_equals_large_batch_training", "fix `accumulate_gradients` first"),),
     ),
     Variant(
         name="scale_by_micro_batch_count",
@@ -219,6 +220,14 @@ MUTANTS = [
         description="never calls model.train(): a model left in eval mode trains in eval mode",
         replace=(("    model.train()\n", ""),),
         expect="model.train()",
+    ),
+    Variant(
+        name="accumulated_loss_keeps_graph",
+        description="accumulate_gradients sums the micro-batch losses as tensors: the loss it "
+        "returns holds their autograd graphs",
+        replace=(("        loss_sum += loss.item() * count\n", "        loss_sum += loss * count\n"),),
+        expect="memory leak",
+        knock_on=(("test_epoch_returns_mean_loss_per_sample", "fix `accumulate_gradients` first"),),
     ),
 ]
 

@@ -94,6 +94,17 @@ MUTANTS = [
         replace=(("logits.softmax(dim=-1)[:, 1]", "logits.softmax(dim=-1)[:, 0]"),),
         expect="the AUC is 1 - expected",
     ),
+    Variant(
+        name="metric_as_tensor",
+        description="evaluate_classifier returns the MCC as a 0-dim tensor, not a Python float",
+        replace=(
+            (
+                '"mcc": matthews_corrcoef(y_true, y_pred).item(),',
+                '"mcc": matthews_corrcoef(y_true, y_pred),',
+            ),
+        ),
+        expect="should be a Python float",
+    ),
 ]
 
 ALTERNATIVES = [

@@ -303,6 +303,19 @@ MUTANTS = [
         replace=(("            optimizer.zero_grad()\n", ""),),
         expect="zero_grad",
     ),
+    Variant(
+        name="history_keeps_graph",
+        description="train_with_optimizer sums the batch losses as tensors: the history holds "
+        "the autograd graph of every epoch",
+        replace=(
+            (
+                "            loss_sum += loss.item() * labels.shape[0]\n",
+                "            loss_sum += loss * labels.shape[0]\n",
+            ),
+        ),
+        expect="memory leak",
+        knock_on=(("test_compare_optimizers_runs", "fix `train_with_optimizer` first"),),
+    ),
     # --- compare_optimizers -----------------------------------------------------------
     Variant(
         name="runs_from_different_weights",
@@ -368,9 +381,12 @@ MUTANTS = [
         name="plot_without_labels",
         description="no axis labels and no legend",
         replace=(
-            ('    axes.set_xlabel("epoch")\n', ""),
-            ('    axes.set_ylabel("cross-entropy loss (mean per sample)")\n', ""),
-            ("    axes.legend()\n", ""),
+            (
+                '    axes.set_xlabel("epoch")\n'
+                '    axes.set_ylabel("cross-entropy loss (mean per sample)")\n',
+                "",
+            ),
+            ("    axes.legend()\n    if path is not None:\n", "    if path is not None:\n"),
         ),
         expect="label",
     ),

@@ -125,6 +125,8 @@ MUTANTS = [
             )
         """,
         expect="reshape",
+        knock_on=(("test_training_loop_weights", "fix `masked_cross_entropy` first"),
+                  ("test_training_reaches_q3", "fix `masked_cross_entropy` first"),),
     ),
     Variant(
         name="q3_counts_padding",
@@ -217,6 +219,30 @@ MUTANTS = [
             ),
         ),
         expect="AdamW",
+    ),
+    Variant(
+        name="q3_returns_tensor",
+        description="q3_accuracy returns a 0-dim tensor instead of a Python float",
+        replace=(
+            (
+                "return correct.sum().item() / mask.sum().item()",
+                "return correct.sum() / mask.sum()",
+            ),
+        ),
+        expect="should be a Python float",
+    ),
+    Variant(
+        name="history_holds_tensors",
+        description="the history holds tensors: losses summed as loss * count (graph kept), "
+        "correct predictions counted without .item()",
+        replace=(
+            ("loss_sum += loss.item() * count", "loss_sum += loss * count"),
+            (
+                "correct += int(((predictions == targets) & mask).sum().item())",
+                "correct += ((predictions == targets) & mask).sum()",
+            ),
+        ),
+        expect="memory leak",
     ),
 ]
 

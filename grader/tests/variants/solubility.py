@@ -26,6 +26,7 @@ MUTANTS = [
             ),
         ),
         expect="A -> 1",
+        knock_on=(("test_dataset_loader_collate", "fix `ProteinDataset` first"),),
     ),
     Variant(
         name="collate_pads_to_fixed_length",
@@ -151,6 +152,7 @@ MUTANTS = [
             ),
         ),
         expect="zero_grad",
+        knock_on=(("test_pipeline_reaches_auc", "fix `train_one_epoch` first"),),
     ),
     Variant(
         name="clip_after_step",
@@ -262,6 +264,19 @@ MUTANTS = [
             ),
         ),
         expect="wrote files",
+    ),
+    Variant(
+        name="epoch_loss_keeps_graph",
+        description="train_one_epoch sums loss * batch size as tensors (no .item()): the mean "
+        "it returns still holds the autograd graph of every batch",
+        replace=(
+            (
+                "        total_loss += loss.item() * labels.shape[0]\n",
+                "        total_loss += loss * labels.shape[0]\n",
+            ),
+        ),
+        expect="memory leak",
+        knock_on=(("test_train_model_runs", "fix `train_one_epoch` first"),),
     ),
 ]
 
