@@ -27,5 +27,5 @@ data-real: $(STAMP) ## download the real public datasets into DEST (default ~/pr
 benchmark: $(STAMP) ## grading times, sandbox round trip, baselines (DATA_DIR=... adds the real sets)
 	$(PY) -m benchmarks
 
-gradescope: $(STAMP) ## build build/gradescope/autograder.zip for Gradescope (no solutions/ in it)
-	$(PY) -m grader gradescope
+gradescope: $(STAMP) ## build build/gradescope/autograder.zip for Gradescope (EX=mcc: that assignment only)
+	$(PY) -m grader gradescope $(if $(EX),$(foreach e,$(EX),--exercise $(e)) --out build/gradescope/autograder-$(subst $() ,-,$(EX)).zip)

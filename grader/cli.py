@@ -38,17 +38,27 @@ def grade(
     device: str = "all",
     timeout_scale: float = 1.0,
     checkoff: bool = False,
+    save_reference: Path | None = None,
 ) -> list[SubmissionResult]:
     """Grade each target directory on the chosen exercises; one result per target.
 
     checkoff: grade only the checkoff subset (no check marked full_grade_only or hidden).
+    save_reference: also save every reference result the grading compared with, as
+    recordings in this folder (live reference only): what a release must hold to grade
+    these targets as this checkout does.
     """
     exercises = _checked(targets, exercises)
     if not has_solutions() and read_manifest() is None:
         raise GraderError(f"no reference to grade against: neither solutions/ nor recordings in "
                           f"{RECORDINGS.relative_to(ROOT)} (rebuild the release: make release)")
+    if save_reference is not None and not has_solutions():
+        raise UsageError("--save-reference needs the reference itself (solutions/), which a "
+                         "release does not have")
     state, started_at, seconds = _session(targets, exercises, device, timeout_scale,
-                                          *(["--grade-checkoff"] if checkoff else []))
+                                          *(["--grade-checkoff"] if checkoff else []),
+                                          *(["--grade-record"] if save_reference else []))
+    if save_reference is not None:
+        state.reference.save(save_reference, _recorded_devices(state))
     env = environment.describe(state.devices)
     hidden = (release.installed() or {}).get("hidden_points", {})
     return [
@@ -73,8 +83,11 @@ def record(*, reference: Path, out: Path, device: str = "all") -> dict:
     if short or result.internal_errors:
         raise GraderError(f"the reference does not get full marks ({', '.join(short)}); "
                           f"nothing recorded\n{reports.table(result)}")
-    devices = tuple(d for d in state.devices if d == "cpu" or torch.cuda.is_available())
-    return state.reference.save(out, devices)
+    return state.reference.save(out, _recorded_devices(state))
+
+
+def _recorded_devices(state: GradingState) -> tuple[str, ...]:
+    return tuple(d for d in state.devices if d == "cpu" or torch.cuda.is_available())
 
 
 def _checked(targets: list[Path], exercises: list[str] | None) -> list[str]:
@@ -167,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
                    help="multiply every per-call time limit by F (e.g. 2 on a slow machine)")
     g.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+    g.add_argument("--save-reference", type=Path, metavar="DIR",
+                   help="also save every reference result this grading compared with, as "
+                        "recordings in DIR (to check that a release holds them)")
     c = g.add_argument_group("a class", "grade every subfolder of DIR as one student, each in a "
                              "process of its own; reports in OUT/<id>/, OUT/gradebook.csv")
     c.add_argument("--submissions", type=Path, metavar="DIR",
@@ -184,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                             "reference, hidden checks included)")
     z.add_argument("--out", type=Path, metavar="ZIP",
                    help="where the zip goes (default build/gradescope/autograder.zip)")
+    z.add_argument("--exercise", action="append", metavar="NAME",
+                   help="an exercise of the assignment (repeatable; default: every exercise)")
     zr = commands.add_parser("gradescope-run", help="inside Gradescope: grade ROOT/submission "
                              "into ROOT/results/results.json (run_autograder calls it)")
     zr.add_argument("--root", type=Path, default=Path("/autograder"), metavar="ROOT")
@@ -283,9 +301,10 @@ def _gradescope_command(args: argparse.Namespace) -> int:
         print(data["output"])
         return 0
     path = args.out or gradescope.DEFAULT_ZIP
-    manifest = gradescope.build_zip(path)
+    manifest = gradescope.build_zip(path, args.exercise)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), release "
-          f"{release.release_version(manifest)}; upload it as the autograder, base image "
+          f"{release.release_version(manifest)}, grading {', '.join(manifest['exercises'])}; "
+          "upload it as the autograder, base image "
           "Ubuntu 24.04 (see README)")
     return 0
 
@@ -392,7 +411,7 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several and len({t.resolve().name for t in targets}) < len(targets):
         raise UsageError("several targets share a folder name; their reports would collide")
     results = grade(targets=targets, exercises=args.exercise, device=args.device,
-                    timeout_scale=args.timeout_scale)
+                    timeout_scale=args.timeout_scale, save_reference=args.save_reference)
     for result in results:
         folder = args.out / Path(result.target).name if several else args.out
         if several:

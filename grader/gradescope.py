@@ -22,11 +22,14 @@ GRADER_ERROR_NOTE = ("The grader itself failed on some checks (marked 'internal 
                      "this is not your fault, and the course staff will regrade.\n\n")
 
 
-def build_zip(path: Path = DEFAULT_ZIP) -> dict:
-    """Write the autograder zip; return the manifest of the release inside it."""
+def build_zip(path: Path = DEFAULT_ZIP, exercises: list[str] | None = None) -> dict:
+    """Write the autograder zip; return the manifest of the release inside it.
+
+    exercises: the assignment's exercises (default all); the autograder grades only these.
+    """
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
         tree = Path(tmp) / "source"
-        manifest = release.build(tree, keep_hidden=True)
+        manifest = release.build(tree, keep_hidden=True, exercises=exercises)
         for script in ("setup.sh", "run_autograder"):
             (tree / script).write_bytes((SCRIPTS / script).read_bytes())
         path.parent.mkdir(parents=True, exist_ok=True)

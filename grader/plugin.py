@@ -37,8 +37,6 @@ from grader.results import ERROR, FAILED, NOT_IMPLEMENTED, NOT_RUN, PASSED, Devi
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 
 DEVICES = ("cpu", "cuda")
-# Imported once in the fork server, so that each worker starts in milliseconds.
-WORKER_PRELOAD = ("numpy", "sklearn.metrics", "matplotlib.figure", "tests.probes")
 
 settings.register_profile(
     "grading",
@@ -122,8 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ROOT / "exercises"
     ]
     device = config.getoption("--grade-device")
-    sandbox = Sandbox(preload=WORKER_PRELOAD,
-                      startup_allowance=STARTUP_ALLOWANCE
+    sandbox = Sandbox(startup_allowance=STARTUP_ALLOWANCE
                       * config.getoption("--grade-timeout-scale"))
     config.stash[STATE] = GradingState(
         targets=targets,

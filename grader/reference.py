@@ -159,7 +159,7 @@ class RecordedReference:
             raise DeviceNotRecorded(
                 f"this release holds reference results for {', '.join(self.manifest['devices'])}"
                 f" only, so checks that compare with the reference are not graded on {kind}")
-        by_device = self._exercise(exercise).get(kind, {})
+        by_device = self.results(exercise).get(kind, {})
         key = record_key(exercise, probe, case)
         if key not in by_device:
             raise ReferenceUnavailable(
@@ -168,7 +168,8 @@ class RecordedReference:
                 "make release)")
         return Outcome(True, value=wire.decode(by_device[key]))
 
-    def _exercise(self, exercise: str) -> dict[str, dict[str, Any]]:
+    def results(self, exercise: str) -> dict[str, dict[str, Any]]:
+        """{device kind: {key: result}} of one exercise, checked against the manifest."""
         if exercise not in self._loaded:
             entry = self.manifest["exercises"].get(exercise)
             if entry is None:

@@ -127,11 +127,13 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _assemble(tree: Path, keep_hidden: bool) -> dict[str, float]:
+def _assemble(tree: Path, keep_hidden: bool, exercises: list[str]) -> dict[str, float]:
     """Write every file of the release but the recordings into `tree`; return hidden points."""
     hidden: dict[str, float] = {}
+    left_out = {f"tests/{prefix}{name}.py" for name in set(exercise_names()) - set(exercises)
+                for prefix in ("test_", "probes/")}
     for name in tracked_files():
-        if not name.startswith(SHIPPED) or name.startswith(KEPT_HERE):
+        if not name.startswith(SHIPPED) or name.startswith(KEPT_HERE) or name in left_out:
             continue
         source = ROOT / name
         if not source.is_file():  # deleted in the working tree, not yet committed
@@ -146,19 +148,23 @@ def _assemble(tree: Path, keep_hidden: bool) -> dict[str, float]:
             shutil.copy2(source, target)
     (tree / "exercises").mkdir()
     shutil.copy2(ROOT / "exercises" / "__init__.py", tree / "exercises" / "__init__.py")
-    for name, text in expected_stubs().items():
+    for name, text in _stubs(exercises).items():
         (tree / "exercises" / name).write_text(text)
     for template, place in TEMPLATE_FILES.items():
         (tree / place).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(TEMPLATES / template, tree / place)
     (tree / WORKFLOW).parent.mkdir(parents=True, exist_ok=True)
-    (tree / WORKFLOW).write_text(grading_workflow())
+    (tree / WORKFLOW).write_text(grading_workflow(exercises))
     return hidden
 
 
-def grading_workflow() -> str:
+def _stubs(exercises: list[str]) -> dict[str, str]:
+    return {name: text for name, text in expected_stubs().items()
+            if Path(name).stem in exercises}
+
+
+def grading_workflow(names: list[str]) -> str:
     """The release's CI workflow, with one GitHub Classroom runner per exercise."""
-    names = exercise_names()
     env = "".join(f'          {name.upper()}_RESULTS: "${{{{ steps.grade.outputs.{name} }}}}"\n'
                   for name in names)
     return ((TEMPLATES / "grade.yml").read_text().replace("{runner_env}\n", env)
@@ -179,12 +185,20 @@ def _record(tree: Path) -> None:
         raise ReleaseError(f"recording the reference failed:\n{process.stdout}{process.stderr}")
 
 
-def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False) -> dict:
+def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False,
+          exercises: list[str] | None = None) -> dict:
     """Build the student release in `dest`; return its manifest.
 
     keep_hidden: keep the hidden checks and record them too, for instructor grading where
     students cannot read the files (Gradescope's autograder).
+    exercises: ship and record only these (an autograder per assignment); default all.
     """
+    every = exercise_names()
+    exercises = every if exercises is None else sorted(set(exercises))
+    unknown = sorted(set(exercises) - set(every))
+    if unknown or not exercises:
+        raise ReleaseError(f"unknown exercise {', '.join(unknown) or '(none given)'}: "
+                           f"choose from {', '.join(every)}")
     dest = dest.resolve()
     if dest == ROOT or ROOT in dest.parents:
         raise ReleaseError(f"{dest} is inside this repository: build the release elsewhere")
@@ -192,7 +206,7 @@ def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False) -> di
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         tree = Path(tmp) / "release"
         tree.mkdir()
-        hidden = _assemble(tree, keep_hidden)
+        hidden = _assemble(tree, keep_hidden, exercises)
         _record(tree)
         recordings = json.loads((tree / "tests" / "recordings" / "manifest.json").read_text())
         files = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
@@ -205,8 +219,8 @@ def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False) -> di
             "recordings": recordings["sha256"],
             "devices": recordings["devices"],
             "hidden_points": hidden,
-            "stubs": {name: _file_hash(tree / "exercises" / name)
-                      for name in expected_stubs()},
+            "exercises": exercises,
+            "stubs": {name: _file_hash(tree / "exercises" / name) for name in _stubs(exercises)},
             "files": [*files, MANIFEST, "README.md"],
         }
         version = release_version(manifest)

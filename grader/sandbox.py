@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import wire
+from grader import forkserver, wire
 from grader.worker import OUTPUT_CAP, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # seconds per call; checks that train ask for more
@@ -46,19 +46,10 @@ class _Worker:
     calls: int = 0
 
 
-def _context(preload: tuple[str, ...]):
-    ctx = multiprocessing.get_context("forkserver")
-    # Modules imported once, in the server (torch with the worker): each worker is a fork.
-    # torch.use_deterministic_algorithms imports torch._inductor.config, which takes seconds.
-    ctx.set_forkserver_preload(["grader.worker", "torch._inductor.config", *preload])
-    return ctx
-
-
 @dataclass
 class Sandbox:
     """Runs probes on targets, one worker per (target, exercise)."""
 
-    preload: tuple[str, ...] = ()  # heavy modules submissions commonly import
     startup_allowance: float = STARTUP_ALLOWANCE
     threads: int = 1
     memory_limit: int | None = 8 * 2**30
@@ -113,7 +104,7 @@ class Sandbox:
                        seconds=reply.get("seconds", 0.0))
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
-        ctx = _context(self.preload)
+        ctx = forkserver.context()
         module_path = target / f"{exercise}.py"
         name = f"{self._started}-{exercise}"
         self._started += 1

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader import ROOT
 from grader.exercises import exercise_names
@@ -85,18 +86,32 @@ def student_release() -> Path:
 def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
            timeout_scale: float = 1.0, *, release: bool = False) -> dict:
     """{submission name: results.json} for the reference, the stub and the variants."""
-    where = "release" if release else "live"
-    stored = _cache_folder() / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}-{where}.json"
+    stored = _stored(exercise, kinds, timeout_scale, release)
     with _locked(stored):
         if not stored.exists():
             root = student_release() if release else ROOT
-            stored.write_text(json.dumps(_grade_variants(exercise, kinds, timeout_scale, root)))
+            asked = None if release else stored.with_suffix(".asked")
+            stored.write_text(json.dumps(_grade_variants(exercise, kinds, timeout_scale, root,
+                                                         asked)))
     return json.loads(stored.read_text())
 
 
+def asked_of_reference(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
+                       timeout_scale: float = 1.0) -> Path:
+    """The recordings of every reference result that grading the variants here compared with."""
+    graded(exercise, kinds, timeout_scale)
+    return _stored(exercise, kinds, timeout_scale, False).with_suffix(".asked")
+
+
+def _stored(exercise: str, kinds: tuple[str, ...], timeout_scale: float, release: bool) -> Path:
+    where = "release" if release else "live"
+    return _cache_folder() / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}-{where}.json"
+
+
 def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
-                    root: Path) -> dict:
-    """Grade the variants with the grader and suites of `root` (this checkout or a release)."""
+                    root: Path, asked: Path | None) -> dict:
+    """Grade the variants with the grader and suites of `root` (this checkout or a release);
+    `asked`: where to save the reference results the grading compared with (live only)."""
     with tempfile.TemporaryDirectory(prefix=f"variants-{exercise}-") as tmp:
         # Targets are named by folder: in this checkout the reference is `solutions`
         # itself, whose results the grading session shares with the reference's.
@@ -114,6 +129,7 @@ def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
         out = Path(tmp) / "out"
         process = run_grader("grade", "--exercise", exercise, "--device", "cpu", "--out",
                              str(out), f"--timeout-scale={timeout_scale}",
+                             *([f"--save-reference={asked}"] if asked else []),
                              *(f"--target={path}" for path in targets.values()), cwd=root)
         if process.returncode != 0:
             raise RuntimeError(f"grading failed ({process.returncode}):\n{process.stdout}\n"
@@ -134,3 +150,18 @@ def failing_checks(results: dict) -> dict[str, str]:
 
 def check_name(test: dict) -> str:
     return test["extra_data"]["check"]
+
+
+def same_plain(a, b) -> bool:
+    """Whether two recorded results are identical: tensors bit for bit (NaN equal to NaN)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+                and a.dtype == b.dtype and a.shape == b.shape
+                and bool(((a == b) | (a != a) & (b != b)).all()))
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (type(a) is type(b) and a.keys() == b.keys()
+                and all(same_plain(a[k], b[k]) for k in a))
+    if isinstance(a, list | tuple):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(same_plain(x, y) for x, y in zip(a, b, strict=True)))
+    return a == b or (a != a and b != b)

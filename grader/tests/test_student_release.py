@@ -19,7 +19,15 @@ from grader.reference import DeviceNotRecorded, RecordedReference, ReferenceUnav
 from grader.reports import gradescope, table
 from grader.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
 from grader.stubs import BEGIN, END, expected_stubs
-from grader.tests.grading import graded, per_exercise, run_grader, student_release
+from grader.tests.grading import (
+    asked_of_reference,
+    graded,
+    per_exercise,
+    run_grader,
+    same_plain,
+    student_release,
+    variants,
+)
 from tests.probes import mcc as mcc_probes
 
 RELEASE = pytest.mark.xdist_group("release")
@@ -90,19 +98,37 @@ def test_release_states_its_version():
 
 @pytest.mark.parametrize("exercise", per_exercise())
 def test_release_grades_like_this_repository(exercise):
-    """Reference, stub, every mutant and alternative: the same per-check grades."""
-    live, shipped = graded(exercise), graded(exercise, release=True)
-    assert set(live) == set(shipped)
-    for name in live:
+    """The reference, the stub and every correct alternative, graded in the release on every
+    check: the same per-check grades as here."""
+    live, shipped = graded(exercise), graded(exercise, ("ALTERNATIVES",), release=True)
+    assert set(shipped) == {"reference", "stub", *(v.name for v in variants(exercise,
+                                                                          "ALTERNATIVES"))}
+    for name in shipped:
         assert per_check(shipped[name]) == per_check(live[name]), name
 
 
-@pytest.mark.xdist_group("mcc-hostile")
-def test_release_grades_hostile_submissions_like_this_repository():
-    live = graded("mcc", ("HOSTILE",), timeout_scale=0.25)
-    shipped = graded("mcc", ("HOSTILE",), timeout_scale=0.25, release=True)
-    for name in live:
-        assert per_check(shipped[name]) == per_check(live[name]), name
+@pytest.mark.parametrize(("exercise", "kinds", "timeout_scale"), [
+    *(pytest.param(*param.values, ("MUTANTS", "ALTERNATIVES"), 1.0, marks=param.marks,
+                   id=param.id) for param in per_exercise()),
+    pytest.param("mcc", ("HOSTILE",), 0.25, marks=pytest.mark.xdist_group("mcc-hostile"),
+                 id="mcc-hostile"),
+])
+def test_release_holds_every_reference_result_the_known_submissions_ask(exercise, kinds,
+                                                                        timeout_scale):
+    """Grading every known submission here (mutants, alternatives, hostile ones) asked the
+    reference only what the release recorded, and the records are identical. The release
+    runs the same grading code, so it grades those submissions as this repository does,
+    without grading each of them a second time."""
+    asked = RecordedReference(asked_of_reference(exercise, kinds, timeout_scale))
+    recorded = RecordedReference(student_release() / "tests" / "recordings")
+    asks = asked.results(exercise)
+    assert sum(len(by_key) for by_key in asks.values()) > 0, "nothing was asked: no evidence"
+    for device, by_key in asks.items():
+        held = recorded.results(exercise).get(device, {})
+        missing = sorted(set(by_key) - set(held))
+        assert missing == [], f"{len(missing)} reference results on {device} not in the release"
+        differ = [key for key in by_key if not same_plain(by_key[key], held[key])]
+        assert differ == [], f"{len(differ)} reference results on {device} differ"
 
 
 @RELEASE

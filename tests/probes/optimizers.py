@@ -323,7 +323,8 @@ def plot_loss_curves(impl, case: dict, device: str) -> dict:
     matplotlib.use("Agg")  # no window, whatever the submission asked for
     from matplotlib.figure import Figure
 
-    folder = tempfile.mkdtemp(prefix="plot-")
+    # In the worker's own folder, which the grader removes with the worker.
+    folder = tempfile.mkdtemp(prefix="plot-", dir=os.getcwd())
     path = os.path.join(folder, case["filename"]) if case["filename"] else None
     figure = impl.plot_loss_curves(case["histories"], path)
     description: dict = {"type": type(figure).__name__, "is_figure": isinstance(figure, Figure)}
