@@ -180,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
                    help="multiply every per-call time limit by F (e.g. 2 on a slow machine)")
     g.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+    g.add_argument("--quick", action="store_true",
+                   help="leave out the few slow checks (training to a threshold), as a checkoff "
+                        "does: quick feedback while you work; the full grade runs them")
     g.add_argument("--save-reference", type=Path, metavar="DIR",
                    help="also save every reference result this grading compared with, as "
                         "recordings in DIR (to check that a release holds them)")
@@ -411,7 +414,8 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several and len({t.resolve().name for t in targets}) < len(targets):
         raise UsageError("several targets share a folder name; their reports would collide")
     results = grade(targets=targets, exercises=args.exercise, device=args.device,
-                    timeout_scale=args.timeout_scale, save_reference=args.save_reference)
+                    timeout_scale=args.timeout_scale, checkoff=args.quick,
+                    save_reference=args.save_reference)
     for result in results:
         folder = args.out / Path(result.target).name if several else args.out
         if several:
@@ -425,6 +429,9 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several:
         (args.out / "gradebook.csv").write_text(reports.gradebook(results))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
+    if args.quick:
+        print("\nquick grade: the slow checks (training to a threshold) were left out, and the "
+              "scores\nabove are out of the other checks' points; `make grade` grades them all.")
     if any(result.internal_errors for result in results):
         print("\nthe grader itself failed on some checks (see 'internal error' above)",
               file=sys.stderr)

@@ -9,6 +9,7 @@ The same submissions can be graded in a student release built from this checkout
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import functools
@@ -26,7 +27,7 @@ import pytest
 import torch
 
 from grader import ROOT
-from grader.exercises import exercise_names
+from grader.exercises import exercise_names, suite_path
 from grader.tests.variants import Variant
 
 
@@ -97,15 +98,30 @@ def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
 
 
 def asked_of_reference(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
-                       timeout_scale: float = 1.0) -> Path:
-    """The recordings of every reference result that grading the variants here compared with."""
+                       timeout_scale: float = 1.0) -> list[Path]:
+    """Recordings of every reference result that grading the variants here compared with
+    (one folder per grading session)."""
     graded(exercise, kinds, timeout_scale)
-    return _stored(exercise, kinds, timeout_scale, False).with_suffix(".asked")
+    asked = _stored(exercise, kinds, timeout_scale, False).with_suffix(".asked")
+    return sorted(asked.iterdir())
 
 
 def _stored(exercise: str, kinds: tuple[str, ...], timeout_scale: float, release: bool) -> Path:
     where = "release" if release else "live"
     return _cache_folder() / f"{exercise}-{'-'.join(kinds)}-{timeout_scale}-{where}.json"
+
+
+def slow_checks(exercise: str) -> set[str]:
+    """The checks of a suite marked `full_grade_only` (read from its syntax tree)."""
+    return {node.name for node in ast.parse(suite_path(exercise).read_text()).body
+            if isinstance(node, ast.FunctionDef)
+            and "pytest.mark.full_grade_only" in map(ast.unparse, node.decorator_list)}
+
+
+def graded_quickly(exercise: str, kind: str, variant: Variant) -> bool:
+    """Whether a variant is graded without the slow checks (see `Variant.full`)."""
+    named = {*variant.keeps, *(check for check, _ in variant.knock_on)}
+    return kind == "MUTANTS" and not variant.full and not named & slow_checks(exercise)
 
 
 def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
@@ -120,22 +136,33 @@ def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
             targets["reference"] = Path(tmp) / "submissions" / "reference"
             targets["reference"].mkdir(parents=True)
             shutil.copy2(ROOT / "solutions" / f"{exercise}.py", targets["reference"])
+        quick = set()
         for kind in kinds:
             for variant in variants(exercise, kind):
                 folder = Path(tmp) / "submissions" / variant.name
                 folder.mkdir(parents=True)
                 (folder / f"{exercise}.py").write_text(variant.source(exercise))
                 targets[variant.name] = folder
-        out = Path(tmp) / "out"
-        process = run_grader("grade", "--exercise", exercise, "--device", "cpu", "--out",
-                             str(out), f"--timeout-scale={timeout_scale}",
-                             *([f"--save-reference={asked}"] if asked else []),
-                             *(f"--target={path}" for path in targets.values()), cwd=root)
-        if process.returncode != 0:
-            raise RuntimeError(f"grading failed ({process.returncode}):\n{process.stdout}\n"
-                               f"{process.stderr}")
-        return {name: json.loads((out / path.name / "results.json").read_text())
-                for name, path in targets.items()}
+                if graded_quickly(exercise, kind, variant):
+                    quick.add(variant.name)
+        results = {}
+        for session, names in (("full", set(targets) - quick), ("quick", quick)):
+            if not names:
+                continue
+            out = Path(tmp) / session
+            process = run_grader(
+                "grade", "--exercise", exercise, "--device", "cpu", "--out", str(out),
+                f"--timeout-scale={timeout_scale}", *(["--quick"] if session == "quick" else []),
+                *([f"--save-reference={asked / session}"] if asked else []),
+                *(f"--target={targets[name]}" for name in sorted(names)), cwd=root)
+            if process.returncode != 0:
+                raise RuntimeError(f"grading failed ({process.returncode}):\n{process.stdout}\n"
+                                   f"{process.stderr}")
+            for name in names:
+                report = out / targets[name].name / "results.json"
+                results[name] = json.loads((report if len(names) > 1 else out / "results.json")
+                                           .read_text())
+        return results
 
 
 def exercise_result(results: dict, exercise: str) -> dict:

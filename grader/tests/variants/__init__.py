@@ -36,6 +36,10 @@ class Variant:
     keeps: checks (test function names) that must still pass.
     knock_on: for mutants, (check, phrase) pairs: a check downstream of the mistake that
         fails too, and the root-cause note its feedback must contain.
+    full: for mutants, graded on every check. Other mutants are graded like a checkoff,
+        without the slow `full_grade_only` checks (seconds of training each), which keeps
+        `make test` fast; a mutant that names one of those in `keeps` or `knock_on` is
+        graded on every check anyway.
     """
 
     name: str
@@ -45,6 +49,7 @@ class Variant:
     expect: str | None = None
     keeps: tuple[str, ...] = ()
     knock_on: tuple[tuple[str, str], ...] = ()
+    full: bool = False
 
     def source(self, exercise: str) -> str:
         """The variant's module text, built from `solutions/<exercise>.py`."""

@@ -15,6 +15,7 @@ MUTANTS = [
     ),
     Variant(
         name="int64_overflow",
+        full=True,  # its symptom shows on millions of samples only
         description="multiplies the counts as int64: overflows for millions of samples",
         replace=(
             ("tp, tn, fp, fn = (count.double() for count in", "tp, tn, fp, fn = (count for count in"),
@@ -25,6 +26,7 @@ MUTANTS = [
     ),
     Variant(
         name="fp_fn_swapped",
+        full=True,  # test_class_grading expects its whole grade
         description="counts a false positive as truth 1, prediction 0",
         replace=((
             "    fp = ((y_true == 0) & (y_pred == 1)).sum()\n    fn = ((y_true == 1) & (y_pred == 0)).sum()",
@@ -34,6 +36,7 @@ MUTANTS = [
     ),
     Variant(
         name="sign_flipped",
+        full=True,  # test_class_grading expects its whole grade
         description="writes the numerator as FP*FN - TP*TN",
         replace=(("return (tp * tn - fp * fn) / denominator.sqrt()",
                   "return (fp * fn - tp * tn) / denominator.sqrt()"),),
