@@ -164,14 +164,15 @@ ALTERNATIVES = [
 HOSTILE = [
     Variant(
         name="hangs",
-        description="loops forever in matthews_corrcoef",
+        # In the function fewest checks call: each hang spins a core until its time limit.
+        description="loops forever in multiclass_mcc",
         definitions='''
-        def matthews_corrcoef(y_true, y_pred):
+        def multiclass_mcc(y_true, y_pred, num_classes):
             while True:
                 pass
         ''',
         expect="timed out",
-        keeps=("test_confusion_counts_match_sklearn", "test_multiclass_mcc_matches_sklearn"),
+        keeps=("test_confusion_counts_match_sklearn", "test_mcc_matches_sklearn"),
     ),
     Variant(
         name="os_exit",
