@@ -430,8 +430,9 @@ def _grade_command(args: argparse.Namespace) -> int:
         (args.out / "gradebook.csv").write_text(reports.gradebook(results))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
     if args.quick:
-        print("\nquick grade: the slow checks (training to a threshold) were left out, and the "
-              "scores\nabove are out of the other checks' points; `make grade` grades them all.")
+        print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"
+              "were left out, and the scores above are out of the other checks' points;\n"
+              "`make grade` grades them all.")
     if any(result.internal_errors for result in results):
         print("\nthe grader itself failed on some checks (see 'internal error' above)",
               file=sys.stderr)

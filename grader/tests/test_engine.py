@@ -16,6 +16,7 @@ from grader.tests.grading import (
     failing_checks,
     graded,
     run_grader,
+    slow_checks,
     variants,
 )
 
@@ -116,3 +117,17 @@ def test_fail_under_sets_the_exit_code(tmp_path):
                          "--out", str(tmp_path))
     assert process.returncode == 1
     assert "not started" in process.stdout
+
+
+def test_quick_grade_leaves_out_the_slow_checks_and_says_so(tmp_path):
+    report = tmp_path / "results.json"
+    process = run_grader("grade", "--exercise", "mcc", "--device", "cpu", "--quick",
+                         "--json", str(report), "--out", str(tmp_path))
+    assert process.returncode == 0, process.stderr
+    assert "quick grade: the slow checks" in process.stdout
+    assert max(map(len, process.stdout.splitlines())) <= 80
+    results = json.loads(report.read_text())
+    graded_checks = {check_name(test) for test in results["tests"]}
+    assert slow_checks("mcc") and not slow_checks("mcc") & graded_checks
+    assert "test_mcc_matches_sklearn" in graded_checks
+    assert 0 < exercise_result(results, "mcc")["max_score"] < 20
