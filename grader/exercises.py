@@ -27,3 +27,15 @@ def declared_points(name: str) -> float:
         ):
             return float(ast.literal_eval(node.value))
     raise ValueError(f"{suite_path(name)} does not declare EXERCISE_POINTS")
+
+
+def marks_of(check: ast.FunctionDef) -> dict[str, ast.expr]:
+    """A check's decorators by name ("pytest.mark.points" -> its call), read from the tree."""
+    return {ast.unparse(d.func if isinstance(d, ast.Call) else d): d
+            for d in check.decorator_list}
+
+
+def marked_checks(source: str, marker: str) -> list[ast.FunctionDef]:
+    """The checks in a suite's text that carry `@pytest.mark.<marker>`, without importing it."""
+    return [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)
+            and f"pytest.mark.{marker}" in marks_of(node)]

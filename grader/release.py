@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
-from grader.exercises import exercise_names
+from grader.exercises import exercise_names, marked_checks, marks_of
 from grader.stubs import expected_stubs
 
 MANIFEST = "release.json"
@@ -75,14 +75,8 @@ def strip_hidden(source: str) -> tuple[str, float]:
     lines = source.splitlines(keepends=True)
     hidden_points = 0.0
     spans = []
-    for node in ast.parse(source).body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        marks = {ast.unparse(d.func if isinstance(d, ast.Call) else d): d
-                 for d in node.decorator_list}
-        if "pytest.mark.hidden" not in marks:
-            continue
-        points = marks.get("pytest.mark.points")
+    for node in marked_checks(source, "hidden"):
+        points = marks_of(node).get("pytest.mark.points")
         if isinstance(points, ast.Call):
             hidden_points += float(ast.literal_eval(points.args[0]))
         start = min(d.lineno for d in node.decorator_list)

@@ -337,10 +337,14 @@ def check_against_large_batch(check, case: dict, got: dict) -> None:
                  atol=atol)
 
 
-@pytest.mark.points(2)
-@pytest.mark.uses(accumulate_gradients=[
+# The epoch checks run the submission's own accumulate_gradients.
+EPOCH_USES = pytest.mark.uses(accumulate_gradients=[
     test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
     test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
+
+
+@pytest.mark.points(2)
+@EPOCH_USES
 def test_epoch_counts_steps_and_zero_grads(check):
     """train_epoch_accumulated zeroes and steps once per effective batch"""
     for case in (epoch_case([3] * 8, 4), epoch_case([2] * 6, 1), epoch_case([2] * 6, 6)):
@@ -348,9 +352,7 @@ def test_epoch_counts_steps_and_zero_grads(check):
 
 
 @pytest.mark.points(2)
-@pytest.mark.uses(accumulate_gradients=[
-    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
-    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
+@EPOCH_USES
 def test_epoch_equals_large_batch_training(check):
     """an epoch equals large-batch SGD training and the reference (equal micro-batches)"""
     for case in (epoch_case([4] * 8, 4),
@@ -366,9 +368,7 @@ def test_epoch_equals_large_batch_training(check):
 
 
 @pytest.mark.points(2)
-@pytest.mark.uses(accumulate_gradients=[
-    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
-    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
+@EPOCH_USES
 def test_epoch_trailing_group(check):
     """a trailing shorter group is stepped, weighted by its own samples"""
     for case in (epoch_case([3] * 10, 4), epoch_case([4] * 7 + [1], 3, seed=6)):
@@ -376,9 +376,7 @@ def test_epoch_trailing_group(check):
 
 
 @pytest.mark.points(2)
-@pytest.mark.uses(accumulate_gradients=[
-    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
-    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
+@EPOCH_USES
 def test_epoch_clips_accumulated_gradient(check):
     """max_grad_norm clips the accumulated gradient once per effective batch, before the step"""
     for case in (epoch_case([4] * 8, 4, max_grad_norm=0.05),
@@ -388,9 +386,7 @@ def test_epoch_clips_accumulated_gradient(check):
 
 
 @pytest.mark.points(2)
-@pytest.mark.uses(accumulate_gradients=[
-    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
-    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
+@EPOCH_USES
 def test_epoch_returns_mean_loss_per_sample(check):
     """train_epoch_accumulated returns the epoch's mean loss per sample"""
     # Effective batches of different sizes, without a trailing group (checked on its own).
@@ -415,9 +411,7 @@ def test_epoch_returns_mean_loss_per_sample(check):
 
 
 @pytest.mark.points(1)
-@pytest.mark.uses(accumulate_gradients=[
-    test_accumulate_equal_micro_batches, test_accumulate_unequal_micro_batches,
-    test_accumulate_adds_to_existing_grad, test_accumulate_returns_mean_loss])
+@EPOCH_USES
 def test_epoch_moves_batches_and_trains(check):
     """train_epoch_accumulated moves each batch to the device and runs in training mode"""
     case = epoch_case([2] * 4, 2)

@@ -196,11 +196,15 @@ def test_multiclass_mcc_matches_sklearn(check, case):
 EVALUATE_CASE = {"seed": 3, "num_batches": 5, "batch_size": 8, "dropout": 0.5}
 
 
-@pytest.mark.points(1)
-@pytest.mark.uses(
+# evaluate_classifier's checks run the submission's own counts and MCC.
+EVALUATE_USES = pytest.mark.uses(
     confusion_counts=[test_confusion_counts_types, test_confusion_counts_match_sklearn],
     matthews_corrcoef=[test_mcc_matches_sklearn, test_mcc_zero_denominator,
                        test_mcc_result_type])
+
+
+@pytest.mark.points(1)
+@EVALUATE_USES
 def test_evaluate_classifier_modes(check):
     """evaluate_classifier runs the model in eval mode, without gradients"""
     got = check.student(probes.evaluate_classifier, EVALUATE_CASE)
@@ -213,10 +217,7 @@ def test_evaluate_classifier_modes(check):
 
 
 @pytest.mark.points(1)
-@pytest.mark.uses(
-    confusion_counts=[test_confusion_counts_types, test_confusion_counts_match_sklearn],
-    matthews_corrcoef=[test_mcc_matches_sklearn, test_mcc_zero_denominator,
-                       test_mcc_result_type])
+@EVALUATE_USES
 def test_evaluate_classifier_matches_reference(check):
     """evaluate_classifier's metrics (Python floats) match the reference's"""
     # Without dropout the metrics do not depend on the mode, which the check above judges.

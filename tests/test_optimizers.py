@@ -567,12 +567,16 @@ def compare_result(check, case: dict) -> dict:
     return got
 
 
+# compare_optimizers' checks run the submission's own helpers.
+COMPARE_USES = pytest.mark.uses(
+    make_optimizer=[test_make_optimizer],
+    train_with_optimizer=[test_train_with_optimizer_steps, test_train_with_optimizer_losses,
+                          test_train_with_optimizer_modes])
+
+
 @pytest.mark.points(1)
 @pytest.mark.timeout(60)
-@pytest.mark.uses(make_optimizer=[test_make_optimizer],
-                  train_with_optimizer=[test_train_with_optimizer_steps,
-                                        test_train_with_optimizer_losses,
-                                        test_train_with_optimizer_modes])
+@COMPARE_USES
 def test_compare_optimizers_runs(check):
     """compare_optimizers returns one history per name, each run with the optimizer its name says"""
     for case in COMPARE_CASES:
@@ -598,10 +602,7 @@ def test_compare_optimizers_runs(check):
 
 @pytest.mark.points(1)
 @pytest.mark.timeout(60)
-@pytest.mark.uses(make_optimizer=[test_make_optimizer],
-                  train_with_optimizer=[test_train_with_optimizer_steps,
-                                        test_train_with_optimizer_losses,
-                                        test_train_with_optimizer_modes])
+@COMPARE_USES
 def test_compare_optimizers_fresh_models(check):
     """every run of compare_optimizers trains a fresh model of its own, on the device"""
     for case in COMPARE_CASES:
@@ -622,10 +623,7 @@ def test_compare_optimizers_fresh_models(check):
 
 @pytest.mark.points(1)
 @pytest.mark.timeout(60)
-@pytest.mark.uses(make_optimizer=[test_make_optimizer],
-                  train_with_optimizer=[test_train_with_optimizer_steps,
-                                        test_train_with_optimizer_losses,
-                                        test_train_with_optimizer_modes])
+@COMPARE_USES
 def test_compare_optimizers_same_start(check):
     """every run of compare_optimizers starts from the same initial weights"""
     for case in COMPARE_CASES:

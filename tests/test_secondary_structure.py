@@ -501,11 +501,15 @@ def expect_history(got: dict, case: dict) -> dict[str, list[float]]:
     return values
 
 
+# The training-loop checks run the submission's own loss and accuracy.
+TRAINING_LOOP_USES = pytest.mark.uses(
+    masked_cross_entropy=[test_masked_cross_entropy, test_masked_cross_entropy_gradient],
+    q3_accuracy=[test_q3_accuracy])
+
+
 @pytest.mark.points(1)
 @pytest.mark.timeout(30)
-@pytest.mark.uses(masked_cross_entropy=[test_masked_cross_entropy,
-                                        test_masked_cross_entropy_gradient],
-                  q3_accuracy=[test_q3_accuracy])
+@TRAINING_LOOP_USES
 def test_training_loop_modes(check):
     """train_secondary_structure: train mode for training, eval mode and no_grad to validate"""
     case = TRAINING_CASE
@@ -539,9 +543,7 @@ def test_training_loop_modes(check):
 
 @pytest.mark.points(1)
 @pytest.mark.timeout(30)
-@pytest.mark.uses(masked_cross_entropy=[test_masked_cross_entropy,
-                                        test_masked_cross_entropy_gradient],
-                  q3_accuracy=[test_q3_accuracy])
+@TRAINING_LOOP_USES
 def test_training_loop_weights(check):
     """train_secondary_structure: AdamW steps on every batch give the reference's weights"""
     case = TRAINING_CASE
@@ -560,9 +562,7 @@ def test_training_loop_weights(check):
 
 @pytest.mark.points(1)
 @pytest.mark.timeout(30)
-@pytest.mark.uses(masked_cross_entropy=[test_masked_cross_entropy,
-                                        test_masked_cross_entropy_gradient],
-                  q3_accuracy=[test_q3_accuracy])
+@TRAINING_LOOP_USES
 def test_training_loop_history(check):
     """train_secondary_structure: history of per-residue train loss and pooled val Q3"""
     case = HISTORY_CASE

@@ -469,11 +469,15 @@ def history_of(got: dict, case: dict) -> list[float]:
     return lists["val_loss"]
 
 
+# train_model's checks run the submission's own epoch and evaluation.
+TRAIN_MODEL_USES = pytest.mark.uses(
+    train_one_epoch=[test_train_one_epoch_mode_and_steps, test_train_one_epoch_updates,
+                     test_train_one_epoch_clips, test_train_one_epoch_loss],
+    evaluate=[test_evaluate_modes, test_evaluate_outputs])
+
+
 @pytest.mark.points(1)
-@pytest.mark.uses(train_one_epoch=[test_train_one_epoch_mode_and_steps,
-                                   test_train_one_epoch_updates, test_train_one_epoch_clips,
-                                   test_train_one_epoch_loss],
-                  evaluate=[test_evaluate_modes, test_evaluate_outputs])
+@TRAIN_MODEL_USES
 def test_train_model_runs(check):
     """train_model: AdamW(lr), one history entry per epoch, no files written"""
     case = {**SCENARIO, "epochs": 5, "patience": None}
@@ -498,10 +502,7 @@ def same_weights(a: dict, b: dict) -> bool:
 
 
 @pytest.mark.points(1)
-@pytest.mark.uses(train_one_epoch=[test_train_one_epoch_mode_and_steps,
-                                   test_train_one_epoch_updates, test_train_one_epoch_clips,
-                                   test_train_one_epoch_loss],
-                  evaluate=[test_evaluate_modes, test_evaluate_outputs])
+@TRAIN_MODEL_USES
 def test_train_model_restores_best_epoch(check):
     """train_model returns the weights of the best validation epoch, not the last"""
     case = {**SCENARIO, "epochs": 12, "patience": None}
@@ -538,10 +539,7 @@ def expected_epochs(val_loss: list[float], epochs: int, patience: int | None) ->
 
 
 @pytest.mark.points(1)
-@pytest.mark.uses(train_one_epoch=[test_train_one_epoch_mode_and_steps,
-                                   test_train_one_epoch_updates, test_train_one_epoch_clips,
-                                   test_train_one_epoch_loss],
-                  evaluate=[test_evaluate_modes, test_evaluate_outputs])
+@TRAIN_MODEL_USES
 def test_train_model_early_stopping(check):
     """train_model stops after exactly `patience` epochs without improvement"""
     for patience in (3, 1, 6):

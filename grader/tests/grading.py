@@ -9,7 +9,6 @@ The same submissions can be graded in a student release built from this checkout
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import fcntl
 import functools
@@ -27,7 +26,7 @@ import pytest
 import torch
 
 from grader import ROOT
-from grader.exercises import exercise_names, suite_path
+from grader.exercises import exercise_names, marked_checks, suite_path
 from grader.tests.variants import Variant
 
 
@@ -113,9 +112,8 @@ def _stored(exercise: str, kinds: tuple[str, ...], timeout_scale: float, release
 
 def slow_checks(exercise: str) -> set[str]:
     """The checks of a suite marked `full_grade_only` (read from its syntax tree)."""
-    return {node.name for node in ast.parse(suite_path(exercise).read_text()).body
-            if isinstance(node, ast.FunctionDef)
-            and "pytest.mark.full_grade_only" in map(ast.unparse, node.decorator_list)}
+    return {node.name for node in marked_checks(suite_path(exercise).read_text(),
+                                                "full_grade_only")}
 
 
 def graded_quickly(exercise: str, kind: str, variant: Variant) -> bool:
