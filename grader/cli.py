@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, batch, environment, release, reports
+from grader import ROOT, batch, confinement, environment, release, reports
 from grader.exercises import declared_points, exercise_names, suite_path
 from grader.plugin import STATE, GradingState
 from grader.reference import RECORDINGS, has_solutions, read_manifest
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (GraderError, release.ReleaseError) as exc:
+    except (GraderError, release.ReleaseError, reports.ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except BrokenPipeError:  # e.g. `python -m grader grade | head`: the reader left early
@@ -300,6 +300,7 @@ def _gradescope_command(args: argparse.Namespace) -> int:
     from grader import gradescope
 
     if args.command == "gradescope-run":
+        _warn_if_unconfined()
         data = gradescope.run_submission(args.root)
         print(data["output"])
         return 0
@@ -348,6 +349,7 @@ def _class_command(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.submissions} is not a directory")
     _checked([], args.exercise)
     roster = _roster(args.roster)
+    _warn_if_unconfined()
     try:
         gradings = batch.grade_class(
             submissions=args.submissions, out=args.out, roster=roster, exercises=args.exercise,
@@ -367,6 +369,13 @@ def _class_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 3
     return 0
+
+
+def _warn_if_unconfined() -> None:
+    """Where the instructor grades others' code: say what this machine cannot confine."""
+    warning = confinement.available().warning()
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def _progress_line(stream):
@@ -392,6 +401,7 @@ def _checkoff_command(args: argparse.Namespace) -> int:
     from grader import checkoff
 
     if args.action == "verify":
+        _warn_if_unconfined()
         verdicts = checkoff.verify(receipts=args.receipts, pins=args.pins,
                                    submissions=args.submissions)
         args.csv.write_text(checkoff.verdicts_csv(verdicts))
@@ -413,6 +423,9 @@ def _grade_command(args: argparse.Namespace) -> int:
         raise UsageError("--json and --junit take one target; with several, see --out")
     if several and len({t.resolve().name for t in targets}) < len(targets):
         raise UsageError("several targets share a folder name; their reports would collide")
+    for path in (args.json, args.junit):
+        if path is not None and path.is_dir():  # found now, not after minutes of grading
+            raise UsageError(f"cannot write the report {path}: a directory is there")
     results = grade(targets=targets, exercises=args.exercise, device=args.device,
                     timeout_scale=args.timeout_scale, checkoff=args.quick,
                     save_reference=args.save_reference)
@@ -424,10 +437,9 @@ def _grade_command(args: argparse.Namespace) -> int:
         reports.write_json(args.json or folder / "results.json", reports.gradescope(result))
         junit_path = args.junit or (folder / "junit.xml" if several else None)
         if junit_path:
-            junit_path.parent.mkdir(parents=True, exist_ok=True)
-            junit_path.write_text(reports.junit(result))
+            reports.write_atomic(junit_path, reports.junit(result))
     if several:
-        (args.out / "gradebook.csv").write_text(reports.gradebook(results))
+        reports.write_atomic(args.out / "gradebook.csv", reports.gradebook(results))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
     if args.quick:
         print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"

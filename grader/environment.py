@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import platform
 import sys
+from dataclasses import asdict
 
 import hypothesis
 import numpy
 import torch
 
 import grader
-from grader import release
+from grader import confinement, release
 from grader.reference import SEED
 
 
@@ -36,4 +37,6 @@ def describe(devices: tuple[str, ...]) -> dict:
         "seed": SEED,
         "hypothesis_profile": "grading",
         "executable": sys.executable,
+        # What kept each submission's worker in (grader.confinement).
+        "confinement": asdict(confinement.available()),
     }

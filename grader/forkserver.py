@@ -13,8 +13,8 @@ import multiprocessing.forkserver
 # Imported once, in the server. torch.use_deterministic_algorithms imports
 # torch._inductor.config, which takes seconds; the rest are what probes and submissions
 # commonly import.
-PRELOAD = ("grader.worker", "torch._inductor.config", "numpy", "sklearn.metrics",
-           "matplotlib.figure", "tests.probes")
+PRELOAD = ("grader.subreaper", "grader.worker", "torch._inductor.config", "numpy",
+           "sklearn.metrics", "matplotlib.figure", "tests.probes")
 # Commands that grade in this process (class grading grades each student in a child).
 GRADING_COMMANDS = {"grade", "checkoff", "record", "gradescope-run"}
 

@@ -340,7 +340,9 @@ def _first_leaf(exc: BaseException) -> BaseException:
 
 
 def _with_output(message: str, output: str) -> str:
+    """The message, then what the submission printed, each line marked as its own."""
     if not output.strip():
         return message
-    return f"{message}\nyour code printed:\n{output.rstrip()}"
+    printed = "\n".join(f"| {line}" for line in output.rstrip().splitlines())
+    return f"{message}\nyour code printed (lines marked |):\n{printed}"
 

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -171,12 +172,23 @@ def write_json(path: Path, data: dict) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+class ReportError(Exception):
+    """A report could not be written where it was asked for; the message says why."""
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    if path.is_dir():
+        raise ReportError(f"cannot write the report {path}: a directory is there")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide a report from the rest of the course
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report {path}: {exc.strerror or exc}") from exc
 
 
 def classroom(gradescope_results: dict) -> dict[str, dict]:

@@ -3,7 +3,8 @@
 One worker per (target directory, exercise) is forked from a fork server that has
 already imported torch, so a fresh worker costs milliseconds. A call that runs past
 its time limit, or a worker that dies, costs only that call: the worker is dropped
-and the next call gets a fresh one.
+and the next call gets a fresh one. A dropped worker takes every process it started
+with it, detached ones too: the fork server is their subreaper (`grader.subreaper`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Any
     output_path: str
+    server: int | None  # the fork server's pid: where detached processes are re-parented
     calls: int = 0
+
+
+# Every live worker of this process's sandboxes: the sweep kills all else under the server.
+_LIVE_WORKERS: set[int] = set()
 
 
 @dataclass
@@ -90,17 +96,17 @@ class Sandbox:
             if not worker.conn.poll(allowance):
                 self._kill(key)
                 return Outcome(False, kind="timeout", message=f"timed out after {timeout:g} s",
-                               output=_read_output(worker.output_path))
+                               output=wire.printable(_read_output(worker.output_path)))
             reply = wire.loads(worker.conn.recv_bytes())
         except (EOFError, OSError, BrokenPipeError):
             return self._crashed(key)
         self.round_trips.append(time.perf_counter() - started - reply.get("seconds", 0.0))
+        output = wire.printable(reply["output"])
         if reply["ok"]:
-            return Outcome(True, value=reply["value"], output=reply["output"],
-                           seconds=reply["seconds"])
+            return Outcome(True, value=reply["value"], output=output, seconds=reply["seconds"])
         error = reply["error"]
-        return Outcome(False, kind=error["kind"], message=error["message"],
-                       traceback=error.get("traceback", ""), output=reply["output"],
+        return Outcome(False, kind=error["kind"], message=wire.printable(error["message"]),
+                       traceback=wire.printable(error.get("traceback", "")), output=output,
                        seconds=reply.get("seconds", 0.0))
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
@@ -122,7 +128,9 @@ class Sandbox:
         process = ctx.Process(target=serve, args=(child, spec), daemon=True)
         process.start()
         child.close()
-        return _Worker(process, parent, spec.output_path)
+        _LIVE_WORKERS.add(process.pid)
+        parents = _parents()
+        return _Worker(process, parent, spec.output_path, parents.get(process.pid))
 
     def _crashed(self, key: tuple[str, str]) -> Outcome:
         worker = self._workers[key]
@@ -140,11 +148,12 @@ class Sandbox:
         else:
             reason = f"exited with code {code} (os._exit or a hard crash)"
         return Outcome(False, kind="crash", message=f"the process running your code {reason}",
-                       output=output)
+                       output=wire.printable(output))
 
     def _kill(self, key: tuple[str, str]) -> None:
         worker = self._workers.pop(key)
         pid = worker.process.pid
+        _LIVE_WORKERS.discard(pid)
         if worker.process.is_alive():
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -152,11 +161,52 @@ class Sandbox:
                 worker.process.kill()
         worker.process.join(timeout=5)
         worker.conn.close()
+        if worker.server is not None:
+            _sweep(worker.server)
 
     def close(self) -> None:
         for key in list(self._workers):
             self._kill(key)
         self._tmp.cleanup()
+
+
+def _parents() -> dict[int, int]:
+    """{pid: parent pid} of every living process (Linux /proc; empty elsewhere)."""
+    parents = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if fields[0] != b"Z":  # a zombie is dead already; its parent reaps it
+            parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def _sweep(server: int) -> None:
+    """Kill every process under the fork server but the live workers and their children.
+
+    A killed process's children are re-parented to the server, so the sweep repeats
+    until a pass finds nothing: a process that forks meanwhile is caught in the next.
+    """
+    for _ in range(1000):
+        parents = _parents()
+        children: dict[int, list[int]] = {}
+        for pid, parent in parents.items():
+            children.setdefault(parent, []).append(pid)
+        doomed = [pid for pid in children.get(server, []) if pid not in _LIVE_WORKERS]
+        if not doomed:
+            return
+        while doomed:
+            pid = doomed.pop()
+            doomed += children.get(pid, [])
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def _read_output(path: str) -> str:

@@ -11,6 +11,7 @@ tensors and builtin containers, so a submission can never plant an object whose
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,12 @@ import torch
 _TENSOR = "__tensor__"
 _OBJECT = "__object__"
 _MAX_REPR = 200
+# Terminal escape sequences (CSI, OSC), other control characters but tab and newline, and
+# the Unicode marks that reorder text: what could redraw or disguise the grader's lines.
+_UNPRINTABLE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,11 @@ class Foreign:
 
     def __str__(self) -> str:
         return f"{self.type_name} {self.text}"
+
+
+def printable(text: str) -> str:
+    """A submission's text made safe to show: no escape sequence or control character."""
+    return _UNPRINTABLE.sub("", text)
 
 
 def to_plain(obj: Any) -> Any:
@@ -99,12 +111,13 @@ def decode(obj: Any) -> Any:
         if _TENSOR in obj:
             return Returned(
                 value=obj[_TENSOR],
-                device=str(obj["device"]),
-                type_name=str(obj["type"]),
+                device=printable(str(obj["device"])),
+                type_name=printable(str(obj["type"])),
                 requires_grad=bool(obj["requires_grad"]),
             )
         if _OBJECT in obj:
-            return Foreign(type_name=str(obj[_OBJECT]), text=str(obj["repr"]))
+            return Foreign(type_name=printable(str(obj[_OBJECT])),
+                           text=printable(str(obj["repr"])))
         return {k: decode(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [decode(item) for item in obj]

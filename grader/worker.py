@@ -16,6 +16,7 @@ import random
 import resource
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader import wire
+from grader import ROOT, confinement, wire
 
 OUTPUT_CAP = 4000  # characters of student output kept per call
 FILE_SIZE_LIMIT = 64 * 2**20  # bytes any one file (the output file too) may grow to
@@ -66,9 +67,14 @@ class _BlockSolutions(importlib.abc.MetaPathFinder):
 def serve(conn, spec: WorkerSpec) -> None:
     """Entry point of the worker process: answer requests until the pipe closes."""
     os.setpgrp()  # the parent kills the whole group, children of student code included
-    _confine(spec)
+    output = _confine(spec)
     submission: ModuleType | None = None
     import_error: dict | None = None
+    if not spec.trusted:
+        try:
+            _lock_in(spec)
+        except OSError as exc:  # never run a submission less confined than reported
+            import_error = {"kind": "internal", "message": f"could not confine the worker: {exc}"}
     while True:
         try:
             request: Request = conn.recv()
@@ -81,7 +87,7 @@ def serve(conn, spec: WorkerSpec) -> None:
             reply = {"ok": False, "error": import_error}
         else:
             reply = _run(submission, request, spec)
-        reply["output"] = _take_output(spec.output_path)
+        reply["output"] = _take_output(output)
         reply["seconds"] = time.perf_counter() - started
         try:
             data = wire.dumps(reply)
@@ -92,13 +98,20 @@ def serve(conn, spec: WorkerSpec) -> None:
         conn.send_bytes(data)
 
 
-def _confine(spec: WorkerSpec) -> None:
+def _confine(spec: WorkerSpec) -> int:
+    """Limits, determinism and the worker's own folder; returns the output file's descriptor.
+
+    The output file is read and emptied through that descriptor, opened before the worker
+    is locked in, because afterwards its path cannot be written.
+    """
     os.makedirs(spec.workdir, exist_ok=True)
     os.chdir(spec.workdir)
-    out = os.open(spec.output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(out)
+    # Temporary files, caches and plots of a probe or a submission stay in the worker's folder.
+    os.environ["TMPDIR"] = os.environ["MPLCONFIGDIR"] = spec.workdir
+    tempfile.tempdir = spec.workdir
+    output = os.open(spec.output_path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o600)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
     # With SIGXFSZ ignored, a flood of output makes `print` raise instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
@@ -112,6 +125,17 @@ def _confine(spec: WorkerSpec) -> None:
     torch.backends.cudnn.benchmark = False
     if not spec.trusted:
         sys.meta_path.insert(0, _BlockSolutions())
+    return output
+
+
+def _lock_in(spec: WorkerSpec) -> None:
+    """Hide the reference, make the world read-only, scope signals (grader.confinement)."""
+    sys.dont_write_bytecode = True  # the submission's folder is read-only now
+    shown = [Path(spec.module_path).parent] if spec.module_path else []
+    confinement.confine(
+        readable=confinement.readable_paths(ROOT, confinement.SHOWN, shown),
+        writable=[Path(spec.workdir)],
+    )
 
 
 def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None]:
@@ -198,12 +222,14 @@ def _classify(exc: BaseException, submission) -> str:
     return "exception"
 
 
-def _take_output(path: str) -> str:
+def _take_output(output: int) -> str:
     """The output since the last call, capped; the file is emptied so it cannot grow."""
-    with open(path, "rb") as f:
-        head = f.read(OUTPUT_CAP + 1)
-        size = os.fstat(f.fileno()).st_size
-    os.truncate(path, 0)
+    try:
+        head = os.pread(output, OUTPUT_CAP + 1, 0)
+        size = os.fstat(output).st_size
+        os.ftruncate(output, 0)
+    except OSError:  # the submission closed it
+        return ""
     text = head[:OUTPUT_CAP].decode("utf-8", "replace")
     if size > OUTPUT_CAP:
         text += f"\n... ({size - OUTPUT_CAP} more bytes of output not shown)"

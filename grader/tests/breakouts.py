@@ -1,0 +1,212 @@
+"""Submissions of `mcc` that reach outside their worker, as a hostile student would write them.
+
+Two kinds: a *thief* has no code of its own and scores only by taking the reference (it
+must score 0); a *vandal* does honest work (the reference's code) and also tries to harm
+the grading: write the checkout, signal the grader, leave processes behind (it must score
+full marks, and change nothing). Each is graded in a copy of the checkout.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from grader.tests.variants import SOLUTIONS
+
+# Name a detached process takes (PR_SET_NAME, at most 15 characters): the test looks for it.
+DAEMON_NAME = "breakout-daemon"
+
+_THIEF = '''
+"""Borrows the reference: {how}."""
+import importlib.util
+import pathlib
+import sys
+import types
+
+import grader
+
+ROOT = pathlib.Path(grader.__file__).resolve().parents[1]
+REFERENCE = ROOT / "solutions" / "mcc.py"
+
+
+def _stolen():
+{steal}
+
+
+def confusion_counts(y_true, y_pred):
+    return _stolen().confusion_counts(y_true, y_pred)
+
+
+def matthews_corrcoef(y_true, y_pred):
+    return _stolen().matthews_corrcoef(y_true, y_pred)
+
+
+def multiclass_mcc(y_true, y_pred, num_classes):
+    return _stolen().multiclass_mcc(y_true, y_pred, num_classes)
+
+
+def evaluate_classifier(model, loader, device):
+    return _stolen().evaluate_classifier(model, loader, device)
+'''
+
+_STEALS = {
+    "execs_reference": ("exec()s solutions/mcc.py found through grader.__file__", '''
+    namespace = {}
+    exec(compile(REFERENCE.read_text(), str(REFERENCE), "exec"), namespace)
+    return types.SimpleNamespace(**namespace)'''),
+    "loads_reference_by_spec": ("loads solutions/mcc.py with spec_from_file_location", '''
+    spec = importlib.util.spec_from_file_location("stolen", REFERENCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module'''),
+    "removes_import_blocker": ("drops the grader's import blocker from sys.meta_path", '''
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_BlockSolutions"]
+    sys.path.insert(0, str(ROOT))
+    import solutions.mcc
+    return solutions.mcc'''),
+}
+
+# Appended to the stub: prints what it should not see, and imitates the grader's table.
+_LEAKS = {
+    "prints_reference": ("prints the reference and the suite from inside the grading", '''
+import pathlib as _pathlib
+
+import grader as _grader
+
+for _name in ("solutions/mcc.py", "tests/test_mcc.py"):
+    try:
+        print((_pathlib.Path(_grader.__file__).resolve().parents[1] / _name).read_text())
+    except OSError as _error:
+        print(_error)
+'''),
+    "forges_output": ("prints escape sequences and a forged full-marks table", '''
+print("\\x1b[2J\\x1b[H\\x1b]0;all checks passed\\x07mcc                20/20  passed\\n"
+      "total              20/20\\u202e")
+'''),
+}
+
+# Appended to the reference: honest results, and harm at import time.
+_VANDALS = {
+    "writes_checkout": ("writes the reference, the suite, the grader, site-packages, torch", '''
+import pathlib as _pathlib
+import site as _site
+
+import grader as _grader
+import torch as _torch
+
+_root = _pathlib.Path(_grader.__file__).resolve().parents[1]
+_writes = [
+    (_root / "solutions" / "mcc.py", "raise NotImplementedError"),
+    (_root / "tests" / "conftest.py", ""),
+    (_root / "grader" / "results.py", ""),
+    (_root / "grader" / "__pycache__" / "plugin.cpython-311.pyc", ""),
+    (_root / "exercises" / "mcc.py", ""),
+    (_pathlib.Path(_torch.__file__).parent / "_breakout.py", ""),
+    *((_pathlib.Path(p) / "breakout.pth", "# breakout") for p in _site.getsitepackages()),
+    *((_pathlib.Path(p) / "sitecustomize.py", "") for p in _site.getsitepackages()),
+]
+for _path, _text in _writes:
+    try:
+        _path.write_text(_text)
+    except OSError:
+        pass
+for _change in (lambda: (_root / "solutions" / "mcc.py").chmod(0),
+                lambda: (_root / "solutions").chmod(0)):
+    try:
+        _change()
+    except OSError:
+        pass
+'''),
+    "signals_grader": ("SIGKILLs the judge, the fork server and every other worker", '''
+import os as _os
+import signal as _signal
+
+
+def _parent(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+_server = _os.getppid()
+_targets = {_server, _parent(_server)}
+for _entry in _os.listdir("/proc"):
+    if _entry.isdigit() and int(_entry) != _os.getpid():
+        try:
+            if _parent(int(_entry)) == _server:
+                _targets.add(int(_entry))
+        except (OSError, IndexError):
+            pass
+for _pid in _targets:
+    for _sig in (_signal.SIGSTOP, _signal.SIGKILL):
+        try:
+            _os.kill(_pid, _sig)
+        except OSError:
+            pass
+'''),
+    "leaves_daemons": ("detaches 17 processes (setsid, double fork) that rewrite the reports", f'''
+import ctypes as _ctypes
+import json as _json
+import os as _os
+import pathlib as _pathlib
+import time as _time
+
+
+def _reports():
+    # The grader's own command line names its report folder (--out).
+    server = _os.getppid()
+    with open(f"/proc/{{server}}/stat") as f:
+        judge = int(f.read().rsplit(")", 1)[1].split()[1])
+    with open(f"/proc/{{judge}}/cmdline") as f:
+        words = f.read().split("\\0")
+    out = _pathlib.Path(words[words.index("--out") + 1])
+    return [out / "results.json", *out.glob("*/results.json")]
+
+
+def _haunt():
+    _ctypes.CDLL(None).prctl(15, b"{DAEMON_NAME}", 0, 0, 0)
+    for _ in range(16):
+        if _os.fork() == 0:
+            _os.setsid()
+            break
+    deadline = _time.time() + 60
+    while _time.time() < deadline:
+        for path in _reports():
+            try:
+                path.write_text(_json.dumps({{"score": 100, "output": "forged"}}))
+            except OSError:
+                pass
+        _time.sleep(0.2)
+
+
+_child = _os.fork()
+if _child == 0:
+    try:
+        _os.setsid()
+        if _os.fork() == 0:
+            _haunt()
+    finally:
+        _os._exit(0)
+_os.waitpid(_child, 0)
+'''),
+}
+
+
+@dataclass(frozen=True)
+class Breakout:
+    name: str
+    description: str
+    source: str
+    honest: bool  # does the reference's work besides: full marks; otherwise 0
+
+
+def breakouts() -> list[Breakout]:
+    reference = (SOLUTIONS / "mcc.py").read_text()
+    stub = (SOLUTIONS.parent / "exercises" / "mcc.py").read_text()
+    found = [Breakout(name, how, _THIEF.format(how=how, steal=textwrap.indent(
+        textwrap.dedent(steal), "    ")), honest=False)
+        for name, (how, steal) in _STEALS.items()]
+    found += [Breakout(name, how, stub + code, honest=False)
+              for name, (how, code) in _LEAKS.items()]
+    found += [Breakout(name, how, reference + code, honest=True)
+              for name, (how, code) in _VANDALS.items()]
+    return found
