@@ -1,3 +1,5 @@
+import atexit
+import os
 import sys
 
 from grader import forkserver
@@ -8,4 +10,11 @@ forkserver.start_early(sys.argv[1:])
 from grader.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written and closed by now. The interpreter's own teardown (freeing
+    # torch's modules) takes over a second that a student at a checkoff would wait for:
+    # run the exit handlers, flush, and leave without it.
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -7,22 +7,51 @@ judging process does its own, on another core, instead of after them.
 
 from __future__ import annotations
 
+import ast
+import functools
 import multiprocessing
 import multiprocessing.forkserver
 
+from grader import ROOT
+from grader.exercises import exercise_names
+
 # Imported once, in the server. torch.use_deterministic_algorithms imports
-# torch._inductor.config, which takes seconds; the rest are what probes and submissions
-# commonly import.
+# torch._inductor.config, which takes seconds (and torch._dynamo, which torch.optim needs).
 PRELOAD = ("grader.subreaper", "grader.worker", "torch._inductor.config", "numpy",
-           "sklearn.metrics", "matplotlib.figure", "tests.probes")
+           "tests.probes")
+# Imported too when an exercise that is graded imports them, in its stub or its probes: a
+# second or so each, which a checkoff of another exercise need not wait for.
+PRELOAD_IF_IMPORTED = ("sklearn.metrics", "matplotlib.figure")
 # Commands that grade in this process (class grading grades each student in a child).
 GRADING_COMMANDS = {"grade", "checkoff", "record", "gradescope-run"}
 
 
-def context() -> multiprocessing.context.ForkServerContext:
+def context(exercises: tuple[str, ...] | None = None,
+            ) -> multiprocessing.context.ForkServerContext:
+    """The fork server's context; its preload serves `exercises` (default: all of them)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))
+    ctx.set_forkserver_preload(preload(exercises or tuple(exercise_names())))
     return ctx
+
+
+@functools.cache
+def preload(exercises: tuple[str, ...]) -> list[str]:
+    imported = set().union(*(_imports(ROOT / folder / f"{name}.py") for name in exercises
+                             for folder in ("exercises", "tests/probes")))
+    return [*PRELOAD, *(m for m in PRELOAD_IF_IMPORTED if m.split(".")[0] in imported)]
+
+
+def _imports(path) -> set[str]:
+    """The top-level packages a module imports anywhere in its text."""
+    if not path.is_file():
+        return set()
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
 
 
 def start_early(argv: list[str]) -> None:
@@ -30,5 +59,14 @@ def start_early(argv: list[str]) -> None:
     grades_here = (argv[:1] and argv[0] in GRADING_COMMANDS and "--submissions" not in argv
                    and argv[1:2] != ["verify"])
     if grades_here:
-        context()
+        context(_named_exercises(argv))
         multiprocessing.forkserver.ensure_running()
+
+
+def _named_exercises(argv: list[str]) -> tuple[str, ...] | None:
+    """The exercises `--exercise NAME` (or `=NAME`) selects; None: all, or a name unknown."""
+    names = [value for flag, value in zip(argv, argv[1:], strict=False) if flag == "--exercise"]
+    names += [word.removeprefix("--exercise=") for word in argv
+              if word.startswith("--exercise=")]
+    known = exercise_names()
+    return tuple(names) if names and all(name in known for name in names) else None

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from grader import forkserver
 from grader.exercises import exercise_names
 from grader.tests.grading import (
     check_name,
@@ -131,3 +132,14 @@ def test_quick_grade_leaves_out_the_slow_checks_and_says_so(tmp_path):
     assert slow_checks("mcc") and not slow_checks("mcc") & graded_checks
     assert "test_mcc_matches_sklearn" in graded_checks
     assert 0 < exercise_result(results, "mcc")["max_score"] < 20
+
+
+def test_fork_server_preloads_only_what_the_named_exercises_import():
+    """A checkoff of one exercise does not wait for the imports of the others."""
+    assert forkserver._named_exercises(["checkoff", "--exercise", "grad_accumulation"]) == (
+        "grad_accumulation",)
+    assert forkserver._named_exercises(["grade", "--exercise=mcc", "--exercise", "nope"]) is None
+    everything = forkserver.preload(tuple(exercise_names()))
+    assert {"sklearn.metrics", "matplotlib.figure"} <= set(everything)
+    assert "matplotlib.figure" not in forkserver.preload(("mcc",))
+    assert forkserver.preload(("grad_accumulation",)) == list(forkserver.PRELOAD)
