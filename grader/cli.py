@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -125,18 +126,43 @@ def _session(targets: list[Path], exercises: list[str], device: str, timeout_sca
         *extra,
     ]
     code = pytest.main(args, plugins=[capture])
+    if capture.broken_suite is not None:
+        raise GraderError(f"a grading suite cannot be loaded: {capture.broken_suite}")
     if capture.state is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"the grading session failed (pytest exit code {int(code)})")
+        raise GraderError(f"the grading session failed (pytest exit code {int(code)})")
     return capture.state, started_at, time.perf_counter() - clock
 
 
 class _Capture:
-    """A plugin object that keeps the grading state when the session ends."""
+    """A plugin object that keeps the grading state when the session ends, and the first
+    error that kept a suite from being collected (an author's mistake, not a student's)."""
 
     state: GradingState | None = None
+    broken_suite: str | None = None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.state = session.config.stash.get(STATE, None)
+
+    def pytest_exception_interact(self, node, call, report) -> None:
+        if isinstance(report, pytest.CollectReport) and self.broken_suite is None:
+            self.broken_suite = _where(call.excinfo.value)
+
+
+def _where(exc: BaseException) -> str:
+    """'tests/test_x.py:42: SyntaxError: invalid syntax': the suite's line that failed."""
+    if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # pytest wraps import and syntax errors
+    if isinstance(exc, SyntaxError):
+        path, line, text = exc.filename or "?", exc.lineno, exc.msg
+    else:
+        ours = [frame for frame in traceback.extract_tb(exc.__traceback__)
+                if Path(frame.filename).is_relative_to(ROOT)]
+        frame = ours[-1] if ours else None
+        path, line = (frame.filename, frame.lineno) if frame else ("?", None)
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if Path(path).is_relative_to(ROOT):
+        path = str(Path(path).relative_to(ROOT))
+    return f"{path}:{line}: {type(exc).__name__}" + (f": {text}" if text else "")
 
 
 def _submission(state: GradingState, target: Path, exercises: list[str], env: dict,

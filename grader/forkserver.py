@@ -3,6 +3,10 @@
 The server imports torch once (seconds), so a fresh worker costs milliseconds. The judging
 process imports torch too; started first thing, the server does its imports while the
 judging process does its own, on another core, instead of after them.
+
+The server starts with a minimal environment (`WORKER_ENVIRONMENT`), and every worker
+inherits it: a CI runner's or a grading host's tokens never reach a submission, neither in
+`os.environ` nor in /proc/self/environ.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import ast
 import functools
 import multiprocessing
 import multiprocessing.forkserver
+import os
 
 from grader import ROOT
 from grader.exercises import exercise_names
@@ -22,6 +27,11 @@ PRELOAD = ("grader.subreaper", "grader.worker", "torch._inductor.config", "numpy
 # Imported too when an exercise that is graded imports them, in its stub or its probes: a
 # second or so each, which a checkoff of another exercise need not wait for.
 PRELOAD_IF_IMPORTED = ("sklearn.metrics", "matplotlib.figure")
+# What a worker's environment keeps: names, and prefixes ending in "*". Locale, paths,
+# Python's and the threading libraries' settings, and what CUDA needs to find the GPU.
+WORKER_ENVIRONMENT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TZ",
+                      "TERM", "TMPDIR", "VIRTUAL_ENV", "PYTHON*", "LD_LIBRARY_PATH",
+                      "OMP_*", "MKL_*", "CUDA_*", "NVIDIA_*", "PYTORCH_*", "CUBLAS_*")
 # Commands that grade in this process (class grading grades each student in a child).
 GRADING_COMMANDS = {"grade", "checkoff", "record", "gradescope-run"}
 
@@ -59,8 +69,29 @@ def start_early(argv: list[str]) -> None:
     grades_here = (argv[:1] and argv[0] in GRADING_COMMANDS and "--submissions" not in argv
                    and argv[1:2] != ["verify"])
     if grades_here:
-        context(_named_exercises(argv))
+        ensure_running(_named_exercises(argv))
+
+
+def ensure_running(exercises: tuple[str, ...] | None = None) -> None:
+    """Start the server (once) for `exercises`, in the minimal worker environment."""
+    context(exercises)
+    kept = worker_environment(os.environ)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(kept)
+    try:
         multiprocessing.forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def worker_environment(environ) -> dict[str, str]:
+    """The variables of `environ` that `WORKER_ENVIRONMENT` keeps."""
+    def kept(name: str) -> bool:
+        return any(name == rule or rule.endswith("*") and name.startswith(rule[:-1])
+                   for rule in WORKER_ENVIRONMENT)
+    return {name: value for name, value in environ.items() if kept(name)}
 
 
 def _named_exercises(argv: list[str]) -> tuple[str, ...] | None:

@@ -107,7 +107,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points a grading check is worth")
-    config.addinivalue_line("markers", "timeout(seconds): per-call time limit of a check")
+    config.addinivalue_line("markers", "call_timeout(seconds): time limit of each call into "
+                            "the submission (pytest-timeout's `timeout` limits a whole test)")
     config.addinivalue_line("markers", "hidden: a check kept out of the student release, "
                             "graded only by the instructor (visible after publication)")
     config.addinivalue_line("markers", "full_grade_only: a slow check that `make grade` runs "
@@ -185,7 +186,7 @@ def check(request: pytest.FixtureRequest) -> Check:
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine")
     state = request.config.stash[STATE]
-    marker = request.node.get_closest_marker("timeout")
+    marker = request.node.get_closest_marker("call_timeout")
     scale = request.config.getoption("--grade-timeout-scale")
     return Check(
         state.sandbox, state.reference, target, exercise_of(request.module), device,

@@ -110,6 +110,7 @@ class Sandbox:
                        seconds=reply.get("seconds", 0.0))
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
+        forkserver.ensure_running()
         ctx = forkserver.context()
         module_path = target / f"{exercise}.py"
         name = f"{self._started}-{exercise}"

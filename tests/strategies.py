@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from data.amino_acids import AMBIGUOUS_LETTERS, AMINO_ACIDS, RARE_LETTERS
+
 LABEL_DTYPES = ("int64", "bool", "float32", "int32")
 
 
@@ -27,15 +29,15 @@ def class_labels(draw, min_classes: int = 2, max_classes: int = 6, max_size: int
 
 # ---------------------------------------------------------------------------- solubility
 
-AMINO_ACID_LETTERS = "ACDEFGHIKLMNPQRSTVWY"
-RARE_LETTERS = "XUBZO"  # occur in real data sets; encoded as 0
+# Letters of real data sets besides the 20 (unknown, rare, ambiguous): each encoded as unknown.
+OTHER_LETTERS = RARE_LETTERS + AMBIGUOUS_LETTERS
 
 
 @st.composite
 def protein_records(draw, max_proteins: int = 5, max_length: int = 30) -> dict:
     """Sequences (about 1 letter in 10 rare), 0/1 labels, and a max_len that truncates some."""
     count = draw(st.integers(1, max_proteins))
-    letter = st.sampled_from(AMINO_ACID_LETTERS * 2 + RARE_LETTERS)
+    letter = st.sampled_from(AMINO_ACIDS * 2 + OTHER_LETTERS)
     sequence = st.lists(letter, min_size=1, max_size=max_length).map("".join)
     return {
         "sequences": draw(st.lists(sequence, min_size=count, max_size=count)),
@@ -57,14 +59,11 @@ def token_items(draw, max_items: int = 6, max_length: int = 12) -> dict:
 
 # --- secondary_structure ---------------------------------------------------------------
 
-PROTEIN_LETTERS = "ACDEFGHIKLMNPQRSTVWY"
-UNKNOWN_LETTERS = "XBZUO"
-
 
 @st.composite
 def protein_batches(draw, max_batch: int = 4, max_length: int = 12) -> dict:
     """1-4 sequences of 0-12 letters, mostly amino acids, sometimes X, B, Z, U, O."""
-    letters = st.one_of(st.sampled_from(PROTEIN_LETTERS), st.sampled_from(UNKNOWN_LETTERS))
+    letters = st.one_of(st.sampled_from(AMINO_ACIDS), st.sampled_from(OTHER_LETTERS))
     sequence = st.lists(letters, max_size=max_length).map("".join)
     return {"sequences": draw(st.lists(sequence, min_size=1, max_size=max_batch))}
 

@@ -133,7 +133,7 @@ def test_mcc_result_type(check):
 
 
 @pytest.mark.points(2)
-@pytest.mark.timeout(60)
+@pytest.mark.call_timeout(60)
 @pytest.mark.full_grade_only  # seconds of counting 7M labels: too slow for a checkoff
 def test_mcc_millions_of_samples(check):
     """matthews_corrcoef is exact for millions of samples (no integer overflow)"""

@@ -579,7 +579,7 @@ COMPARE_USES = pytest.mark.uses(
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(60)
+@pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_runs(check):
     """compare_optimizers returns one history per name, each run with the optimizer its name says"""
@@ -605,7 +605,7 @@ def test_compare_optimizers_runs(check):
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(60)
+@pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_fresh_models(check):
     """every run of compare_optimizers trains a fresh model of its own, on the device"""
@@ -626,7 +626,7 @@ def test_compare_optimizers_fresh_models(check):
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(60)
+@pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_same_start(check):
     """every run of compare_optimizers starts from the same initial weights"""

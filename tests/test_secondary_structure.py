@@ -508,7 +508,7 @@ TRAINING_LOOP_USES = pytest.mark.uses(
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(30)
+@pytest.mark.call_timeout(30)
 @TRAINING_LOOP_USES
 def test_training_loop_modes(check):
     """train_secondary_structure: train mode for training, eval mode and no_grad to validate"""
@@ -542,7 +542,7 @@ def test_training_loop_modes(check):
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(30)
+@pytest.mark.call_timeout(30)
 @TRAINING_LOOP_USES
 def test_training_loop_weights(check):
     """train_secondary_structure: AdamW steps on every batch give the reference's weights"""
@@ -561,7 +561,7 @@ def test_training_loop_weights(check):
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(30)
+@pytest.mark.call_timeout(30)
 @TRAINING_LOOP_USES
 def test_training_loop_history(check):
     """train_secondary_structure: history of per-residue train loss and pooled val Q3"""
@@ -607,7 +607,7 @@ MIN_WINDOW_GAIN = 0.10
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(40)
+@pytest.mark.call_timeout(40)
 @pytest.mark.full_grade_only  # seconds of training, twice: too slow for a checkoff
 @pytest.mark.uses(
     SecondaryStructureMLP=[test_mlp_outputs, test_mlp_position_independence],

@@ -15,6 +15,7 @@ import torch
 from hypothesis import example, given, settings
 from sklearn.metrics import roc_auc_score
 
+from data.amino_acids import AMINO_ACIDS
 from grader.judge import (
     assert_close,
     expect_float,
@@ -28,8 +29,6 @@ from tests import strategies
 from tests.probes import solubility as probes
 
 EXERCISE_POINTS = 20
-
-AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 
 
 def oracle_tokens(sequence: str, max_len: int) -> list[int]:
@@ -579,7 +578,7 @@ def auc_of(labels: tuple[int, ...], probabilities: tuple[float, ...]) -> float:
 
 
 @pytest.mark.points(1)
-@pytest.mark.timeout(60)
+@pytest.mark.call_timeout(60)
 @pytest.mark.full_grade_only  # seconds of training: too slow for a checkoff
 @pytest.mark.uses(
     ProteinDataset=[test_dataset_encoding],

@@ -79,6 +79,13 @@ for _name in ("solutions/mcc.py", "tests/test_mcc.py"):
     except OSError as _error:
         print(_error)
 '''),
+    "prints_environment": ("prints its environment, as given and as the kernel keeps it", '''
+import os as _os
+
+print(sorted(_os.environ.items()))
+with open("/proc/self/environ", "rb") as _f:
+    print(_f.read().replace(b"\\0", b" ").decode())
+'''),
     "forges_output": ("prints escape sequences and a forged full-marks table", '''
 print("\\x1b[2J\\x1b[H\\x1b]0;all checks passed\\x07mcc                20/20  passed\\n"
       "total              20/20\\u202e")

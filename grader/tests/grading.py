@@ -27,13 +27,20 @@ import torch
 
 from grader import ROOT
 from grader.exercises import exercise_names, marked_checks, suite_path
-from grader.tests.variants import Variant
+from grader.release import tracked_files
+from grader.tests.variants import DEFAULT_MINIMUMS, Variant
 
 
 def variants(exercise: str, kind: str) -> list[Variant]:
     """MUTANTS, ALTERNATIVES or HOSTILE of an exercise (empty when it has none)."""
     module = importlib.import_module(f"grader.tests.variants.{exercise}")
     return list(getattr(module, kind, []))
+
+
+def minimums(exercise: str) -> tuple[int, int]:
+    """(mutants, alternatives) an exercise must keep: its variants module's MINIMUMS."""
+    module = importlib.import_module(f"grader.tests.variants.{exercise}")
+    return getattr(module, "MINIMUMS", DEFAULT_MINIMUMS)
 
 
 def per_exercise(kind: str | None = None) -> list:
@@ -54,6 +61,15 @@ def run_grader(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
     """`python -m grader ARGS`; env: variables to set on top of this process's."""
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=1200, env={**os.environ, **(env or {})})
+
+
+def copy_of_checkout(dest: Path) -> Path:
+    """The checkout's tracked files (solutions/ included) copied to `dest`, for a test that
+    breaks or attacks them."""
+    for name in tracked_files():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, dest / name)
+    return dest
 
 
 def _cache_folder() -> Path:

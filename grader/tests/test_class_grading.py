@@ -23,6 +23,7 @@ from pathlib import Path
 import jsonschema
 
 from grader import ROOT
+from grader.exercises import declared_points
 from grader.tests.grading import graded, run_grader, variants
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
@@ -120,7 +121,7 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
             assert (row["status"], row["total"]) == ("missing", ""), row
         else:
             assert (row["status"], row["total"]) == ("graded", expected_total(name)), row
-            assert row["max_score"] == "20"
+            assert row["max_score"] == f"{declared_points('mcc'):g}"
     feedback = (out / "gus" / "feedback.md").read_text()
     assert "sign is flipped" in feedback
     assert not list(out.glob("*/.results.json.partial"))
@@ -189,6 +190,7 @@ def test_classroom_runners_carry_each_exercises_points(tmp_path):
     assert process.returncode == 0, process.stderr
     name, encoded = process.stdout.strip().split("=", 1)
     runner = json.loads(base64.b64decode(encoded))
-    assert name == "mcc" and runner["max_score"] == 20 and runner["status"] == "fail"
-    assert sum(t["score"] for t in runner["tests"]) == results["score"] < 20
+    assert name == "mcc" and runner["max_score"] == declared_points("mcc")
+    assert runner["status"] == "fail"
+    assert sum(t["score"] for t in runner["tests"]) == results["score"] < declared_points("mcc")
     assert any("sign is flipped" in t["message"] for t in runner["tests"])

@@ -20,17 +20,18 @@ import pytest
 import torch
 
 from grader import ROOT, confinement
-from grader.release import tracked_files
 from grader.tests.breakouts import DAEMON_NAME, breakouts
-from grader.tests.grading import failing_checks, run_grader
+from grader.tests.grading import copy_of_checkout, failing_checks, run_grader
 from grader.wire import printable
 
 AVAILABLE = confinement.available()
 CONFINED = pytest.mark.skipif(
     bool(AVAILABLE.missing()),
     reason=f"this machine cannot confine a worker fully (no {', '.join(AVAILABLE.missing())})")
-# The copy's checks write no bytecode, so that any new file in it is a breakout's.
-NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}
+# The copy's checks write no bytecode, so that any new file in it is a breakout's; the
+# grader runs with a secret in its environment, as on a CI runner.
+SECRET = "ghp_breakout0secret0token"
+ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1", "GITHUB_TOKEN": SECRET}
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -43,7 +44,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 def _grade(checkout: Path, out: Path, targets: list[Path]) -> dict[str, dict]:
     process = run_grader("grade", "--exercise", "mcc", "--device", "cpu", "--quick",
                          "--out", str(out), *(f"--target={t}" for t in targets),
-                         cwd=checkout, env=NO_BYTECODE)
+                         cwd=checkout, env=ENVIRONMENT)
     assert process.returncode == 0, process.stdout + process.stderr
     assert "\x1b" not in process.stdout + process.stderr
     return {target.name: json.loads((out / target.name / "results.json").read_text())
@@ -64,10 +65,7 @@ def _daemons() -> list[int]:
 @pytest.fixture(scope="module")
 def graded_breakouts(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("breakouts")
-    checkout = tmp / "checkout"
-    for name in tracked_files():
-        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, checkout / name)
+    checkout = copy_of_checkout(tmp / "checkout")
     targets = []
     for breakout in breakouts():
         (tmp / breakout.name).mkdir()
@@ -131,6 +129,13 @@ def test_feedback_shows_neither_the_reference_nor_the_suite(graded_breakouts):
               if len(line.strip()) > 20 and line not in stub]
     assert not [line for line in secret if line in feedback]
     assert "Permission denied" in feedback
+
+
+@CONFINED
+def test_no_secret_of_the_graders_environment_reaches_a_submission(graded_breakouts):
+    feedback = "\n".join(failing_checks(graded_breakouts["results"]["prints_environment"])
+                         .values())
+    assert "PATH" in feedback and SECRET not in feedback
 
 
 @CONFINED

@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 
 from grader import forkserver
-from grader.exercises import exercise_names
+from grader.exercises import declared_points, exercise_names
 from grader.tests.grading import (
     check_name,
+    copy_of_checkout,
     exercise_result,
     failing_checks,
     graded,
@@ -93,7 +94,7 @@ def test_same_submission_same_grade(tmp_path):
         suites = ET.parse(junit).getroot()
         assert int(suites.get("failures")) > 0
     assert outputs[0] == outputs[1]
-    assert 0 < outputs[0]["score"] < 20 * len(exercise_names())
+    assert 0 < outputs[0]["score"] < sum(declared_points(e) for e in exercise_names())
 
 
 @pytest.mark.parametrize(
@@ -131,7 +132,7 @@ def test_quick_grade_leaves_out_the_slow_checks_and_says_so(tmp_path):
     graded_checks = {check_name(test) for test in results["tests"]}
     assert slow_checks("mcc") and not slow_checks("mcc") & graded_checks
     assert "test_mcc_matches_sklearn" in graded_checks
-    assert 0 < exercise_result(results, "mcc")["max_score"] < 20
+    assert 0 < exercise_result(results, "mcc")["max_score"] < declared_points("mcc")
 
 
 def test_fork_server_preloads_only_what_the_named_exercises_import():
@@ -143,3 +144,16 @@ def test_fork_server_preloads_only_what_the_named_exercises_import():
     assert {"sklearn.metrics", "matplotlib.figure"} <= set(everything)
     assert "matplotlib.figure" not in forkserver.preload(("mcc",))
     assert forkserver.preload(("grad_accumulation",)) == list(forkserver.PRELOAD)
+
+
+def test_a_broken_suite_is_one_line_with_file_and_line_and_exit_3(tmp_path):
+    """An author's syntax error: where it is, not a traceback, and the internal-error code."""
+    checkout = copy_of_checkout(tmp_path / "checkout")
+    suite = checkout / "tests" / "test_mcc.py"
+    lines = suite.read_text().splitlines()
+    suite.write_text("\n".join([*lines, "def broken(:"]) + "\n")
+    process = run_grader("grade", "--exercise", "mcc", cwd=checkout)
+    assert process.returncode == 3
+    assert process.stderr.strip().splitlines() == [
+        f"error: a grading suite cannot be loaded: tests/test_mcc.py:{len(lines) + 1}: "
+        "SyntaxError: invalid syntax"]

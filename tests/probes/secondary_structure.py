@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from data.amino_acids import AMINO_ACIDS
 from tests.probes import raised
 
-AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 NUM_STATES = 3
 
 

@@ -12,7 +12,8 @@ reference: an edit whose text no longer occurs fails loudly instead of rotting.
   lose only the checks it breaks.
 
 Each exercise lists its variants in `grader/tests/variants/<exercise>.py` as
-`MUTANTS`, `ALTERNATIVES` (and optionally `HOSTILE`).
+`MUTANTS`, `ALTERNATIVES` (and optionally `HOSTILE`, and `MINIMUMS`: how many mutants and
+alternatives it must keep at least).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SOLUTIONS = Path(__file__).resolve().parents[3] / "solutions"
+# (mutants, alternatives) an exercise keeps at least, unless its module sets MINIMUMS.
+DEFAULT_MINIMUMS = (8, 3)
 
 
 @dataclass(frozen=True)
