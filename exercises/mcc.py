@@ -14,6 +14,8 @@ and its Exercise 3.
 
 Labels are 1-D tensors of 0/1 (bool, integer or float) of the same length >= 1;
 1 is the positive class. Every function works on the device of its inputs.
+By hand: the two MCC functions may not call sklearn.metrics.matthews_corrcoef (the grader
+checks); compare with it in your own tests.
 """
 
 from __future__ import annotations

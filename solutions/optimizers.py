@@ -18,6 +18,7 @@ at step t (counted per parameter, starting at 1), learning rate lr, weight decay
 
 m and v start at zero; the bias corrections undo that start. Parameters whose `.grad` is
 None take no step at all: their state (and their step count t) does not advance.
+By hand: the three classes may not use torch.optim.SGD, Adam or AdamW (the grader checks).
 
 Part B: the experiment of the notes. Train a solubility classifier three times, once
 per optimizer, from identical initial weights; plot training (solid) and validation

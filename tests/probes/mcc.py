@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from grader.by_hand import ByHand
 from tests.probes import DTYPES, raised
+
+# The MCC is the exercise: scikit-learn's may not stand in for it (it may check it, in tests).
+BY_HAND = ByHand(uses={"matthews_corrcoef": ("sklearn.metrics.matthews_corrcoef",),
+                       "multiclass_mcc": ("sklearn.metrics.matthews_corrcoef",)},
+                 advice="compute the MCC yourself")
 
 
 def labels(case: dict, device: str) -> tuple[torch.Tensor, torch.Tensor]:

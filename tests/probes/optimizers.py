@@ -19,10 +19,17 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from grader.by_hand import ByHand
 from tests.probes import DTYPES, raised
 
 CLASS_NAMES = {"sgd": "SGDMomentum", "adam": "Adam", "adamw": "AdamW"}
 # The notes' settings, which `make_optimizer` must use (given explicitly to compare with).
+# The update rules are the exercise: torch's optimizers may not stand in for them.
+TORCH_OPTIMIZERS = ("torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW")
+BY_HAND = ByHand(uses={"SGDMomentum": TORCH_OPTIMIZERS, "Adam": TORCH_OPTIMIZERS,
+                       "AdamW": TORCH_OPTIMIZERS},
+                 advice="write the update rule yourself")
+
 NOTES_SETTINGS = {
     "sgd": {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0},
     "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},

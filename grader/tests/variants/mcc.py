@@ -7,6 +7,30 @@ MINIMUMS = (8, 3)
 
 MUTANTS = [
     Variant(
+        name="calls_sklearn_mcc",
+        description="returns scikit-learn's matthews_corrcoef after the handout's validation",
+        definitions='''
+        from sklearn.metrics import matthews_corrcoef as sklearn_mcc
+
+
+        def matthews_corrcoef(y_true, y_pred):
+            y_true, y_pred = _check_binary_labels(y_true, y_pred)
+            value = sklearn_mcc(y_true.cpu().numpy(), y_pred.cpu().numpy())
+            return torch.tensor(value, dtype=torch.float64, device=y_true.device)
+
+
+        def multiclass_mcc(y_true, y_pred, num_classes):
+            _check_lengths(y_true, y_pred)
+            for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+                bad = (labels < 0) | (labels >= num_classes) | (labels != labels.long())
+                if bool(bad.any()):
+                    raise ValueError(f"{name} must hold classes 0..{num_classes - 1}")
+            value = sklearn_mcc(y_true.cpu().numpy(), y_pred.cpu().numpy())
+            return torch.tensor(value, dtype=torch.float64, device=y_true.device)
+        ''',
+        expect="uses sklearn.metrics.matthews_corrcoef; compute the MCC yourself",
+    ),
+    Variant(
         name="no_zero_guard",
         description="divides by a zero denominator: nan when a class is absent",
         replace=((

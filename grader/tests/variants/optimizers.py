@@ -37,6 +37,24 @@ _COMPARE_LOOP = """\
 """
 
 MUTANTS = [
+    Variant(
+        name="classes_are_torch_optim",
+        description="subclasses torch.optim.SGD, Adam and AdamW instead of writing the rules",
+        definitions='''
+        class SGDMomentum(torch.optim.SGD):
+            def __init__(self, params, lr=0.01, momentum=0.9, weight_decay=0.0):
+                super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+        class Adam(torch.optim.Adam):
+            pass
+
+
+        class AdamW(torch.optim.AdamW):
+            pass
+        ''',
+        expect="subclasses torch.optim.SGD; write the update rule yourself",
+    ),
     # --- the update rules -------------------------------------------------------------
     Variant(
         name="adam_no_bias_correction",
