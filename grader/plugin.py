@@ -306,7 +306,10 @@ def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -
     exc = _first_leaf(call.excinfo.value) if call.excinfo else None
     if isinstance(exc, StudentError):
         outcome = NOT_IMPLEMENTED if exc.outcome.kind == "not_implemented" else FAILED
-        return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds)
+        rule = (exc.outcome.message.removeprefix("ByHandViolation: ")
+                if exc.outcome.kind == "by_hand" else "")
+        return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds,
+                         by_hand=rule)
     if isinstance(exc, CheckFailure):
         check = item.funcargs.get("check")
         return DeviceRun(device, FAILED, _with_output(str(exc), check.output if check else ""),

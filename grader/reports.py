@@ -118,7 +118,11 @@ def gradescope(result: SubmissionResult) -> dict:
             "started_at": result.started_at,
             "environment": result.environment,
             "exercises": {e.name: {"score": e.score, "max_score": e.max_score,
-                                   "status": e.status} for e in result.exercises},
+                                   "status": e.status,
+                                   # Only where a rule was broken: staff filter on it.
+                                   **({"by_hand_violations": e.by_hand_violations}
+                                      if e.by_hand_violations else {})}
+                          for e in result.exercises},
         },
     }
 

@@ -19,6 +19,7 @@ class DeviceRun:
     outcome: str  # PASSED, FAILED, NOT_RUN, NOT_IMPLEMENTED or ERROR (a fault of the grader)
     message: str = ""
     seconds: float = 0.0
+    by_hand: str = ""  # the by-hand rule the submission broke here, for staff (grader.by_hand)
 
 
 @dataclass
@@ -93,6 +94,12 @@ class ExerciseResult:
         return "partial" if self.score > 0 else "failed"
 
     @property
+    def by_hand_violations(self) -> list[str]:
+        """Each by-hand rule the submission broke, once: what staff look at."""
+        return sorted({run.by_hand for check in self.checks for run in check.runs
+                       if run.by_hand})
+
+    @property
     def first_failure(self) -> CheckResult | None:
         return next((check for check in self.checks if not check.passed), None)
 
@@ -103,6 +110,7 @@ class ExerciseResult:
             "max_score": self.max_score,
             "status": self.status,
             "hidden_points": self.hidden_points,
+            "by_hand_violations": self.by_hand_violations,
             "checks": [check.to_dict() for check in self.checks],
         }
 

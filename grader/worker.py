@@ -222,6 +222,8 @@ def _describe(
 def _classify(exc: BaseException, submission) -> str:
     if isinstance(exc, NotImplementedError):
         return "not_implemented"
+    if isinstance(exc, by_hand.ByHandViolation):
+        return "by_hand"
     if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is submission:
         return "missing_name"
     return "exception"

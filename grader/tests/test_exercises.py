@@ -88,3 +88,24 @@ def test_every_check_is_failed_by_some_mutant(exercise):
               if name in {v.name for v in variants(exercise, "MUTANTS")}
               for test in result["tests"] if test["score"] < test["max_score"]}
     assert checks - caught == set(), "checks that no mutant fails"
+
+
+BY_HAND_MUTANTS = [
+    pytest.param("optimizers", "classes_are_torch_optim",
+                 "SGDMomentum subclasses torch.optim.SGD; write the update rule yourself",
+                 marks=pytest.mark.xdist_group("optimizers"), id="optimizers"),
+    pytest.param("mcc", "calls_sklearn_mcc", "matthews_corrcoef uses "
+                 "sklearn.metrics.matthews_corrcoef; compute the MCC yourself",
+                 marks=pytest.mark.xdist_group("mcc"), id="mcc"),
+]
+
+
+@pytest.mark.parametrize(("exercise", "mutant", "rule"), BY_HAND_MUTANTS)
+def test_by_hand_violations_are_listed_for_staff(exercise, mutant, rule):
+    """results.json names the broken by-hand rule; no correct submission is flagged."""
+    results = graded(exercise)
+    listed = exercise_result(results[mutant], exercise).get("by_hand_violations", [])
+    assert any(rule in line for line in listed), listed
+    correct = ["reference", *(v.name for v in variants(exercise, "ALTERNATIVES"))]
+    assert [name for name in correct
+            if "by_hand_violations" in exercise_result(results[name], exercise)] == []
