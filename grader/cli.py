@@ -450,8 +450,11 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several and len({t.resolve().name for t in targets}) < len(targets):
         raise UsageError("several targets share a folder name; their reports would collide")
     for path in (args.json, args.junit):
-        if path is not None and path.is_dir():  # found now, not after minutes of grading
-            raise UsageError(f"cannot write the report {path}: a directory is there")
+        if path is not None:  # found now, not after minutes of grading
+            try:
+                reports.refuse_directory(path)
+            except reports.ReportError as exc:
+                raise UsageError(str(exc)) from None
     results = grade(targets=targets, exercises=args.exercise, device=args.device,
                     timeout_scale=args.timeout_scale, checkoff=args.quick,
                     save_reference=args.save_reference)

@@ -72,9 +72,10 @@ def start_early(argv: list[str]) -> None:
         ensure_running(_named_exercises(argv))
 
 
-def ensure_running(exercises: tuple[str, ...] | None = None) -> None:
+def ensure_running(exercises: tuple[str, ...] | None = None,
+                   ) -> multiprocessing.context.ForkServerContext:
     """Start the server (once) for `exercises`, in the minimal worker environment."""
-    context(exercises)
+    ctx = context(exercises)
     kept = worker_environment(os.environ)
     saved = dict(os.environ)
     os.environ.clear()
@@ -84,6 +85,7 @@ def ensure_running(exercises: tuple[str, ...] | None = None) -> None:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    return ctx
 
 
 def worker_environment(environ) -> dict[str, str]:

@@ -180,10 +180,15 @@ class ReportError(Exception):
     """A report could not be written where it was asked for; the message says why."""
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
+def refuse_directory(path: Path) -> None:
+    """A report cannot replace a directory: say so (before grading, where it can)."""
     if path.is_dir():
         raise ReportError(f"cannot write the report {path}: a directory is there")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
+    refuse_directory(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -110,8 +110,7 @@ class Sandbox:
                        seconds=reply.get("seconds", 0.0))
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
-        forkserver.ensure_running()
-        ctx = forkserver.context()
+        ctx = forkserver.ensure_running()
         module_path = target / f"{exercise}.py"
         name = f"{self._started}-{exercise}"
         self._started += 1
@@ -130,8 +129,8 @@ class Sandbox:
         process.start()
         child.close()
         _LIVE_WORKERS.add(process.pid)
-        parents = _parents()
-        return _Worker(process, parent, spec.output_path, parents.get(process.pid))
+        status = _status(process.pid)
+        return _Worker(process, parent, spec.output_path, status and status[1])
 
     def _crashed(self, key: tuple[str, str]) -> Outcome:
         worker = self._workers[key]
@@ -171,19 +170,23 @@ class Sandbox:
         self._tmp.cleanup()
 
 
+def _status(pid: int) -> tuple[bytes, int] | None:
+    """(state, parent pid) of a process (Linux /proc); None where it is gone or unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1])
+
+
 def _parents() -> dict[int, int]:
     """{pid: parent pid} of every living process (Linux /proc; empty elsewhere)."""
     parents = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if fields[0] != b"Z":  # a zombie is dead already; its parent reaps it
-            parents[int(entry.name)] = int(fields[1])
+        status = _status(int(entry.name)) if entry.name.isdigit() else None
+        if status is not None and status[0] != b"Z":  # a zombie is dead; its parent reaps it
+            parents[int(entry.name)] = status[1]
     return parents
 
 
