@@ -7,13 +7,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 EX ?=
 TARGET ?= exercises
-GRADE_ARGS = --target $(TARGET) $(if $(EX),$(foreach e,$(EX),--exercise $(e)))
+CHECK ?=
+GRADE_ARGS = --target $(TARGET) $(if $(EX),$(foreach e,$(EX),--exercise $(e))) \
+	$(if $(CHECK),$(foreach c,$(CHECK),--check '$(c)'))
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(wordlist 2,9,$(MAKEFILE_LIST)) $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  variables: EX=<exercise> (e.g. EX=mcc), TARGET=exercises|<dir>, DEVICE=cpu|cuda|all"
+	@echo "  variables: EX=<exercise> (e.g. EX=mcc), TARGET=exercises|<dir>, DEVICE=cpu|cuda|all,"
+	@echo "             QUICK=1, CHECK=<part of a check's name> (e.g. CHECK=confusion_counts)"
 
 $(STAMP):
 	@if [ -d $(VENV) ]; then echo "requirements.txt changed since $(VENV) was made: rebuilding it (a few minutes)"; \
@@ -25,7 +28,7 @@ $(STAMP):
 
 setup: $(STAMP) ## create .venv with the pinned dependencies (done on first use)
 
-grade: $(STAMP) ## grade exercises/ (EX=mcc for one exercise, TARGET=<dir> for another folder, QUICK=1 without the slow checks)
+grade: $(STAMP) ## grade exercises/ (EX=mcc for one exercise, TARGET=<dir> for another folder, QUICK=1 without the slow checks, CHECK=<part of a check's name>)
 	$(PY) -m grader grade $(GRADE_ARGS) --device $(or $(DEVICE),all) $(if $(QUICK),--quick)
 
 checkoff: $(STAMP) ## in class: grade EX in seconds for a TA to sign off (receipt in checkoffs/)

@@ -39,11 +39,14 @@ def grade(
     device: str = "all",
     timeout_scale: float = 1.0,
     checkoff: bool = False,
+    checks: list[str] | None = None,
     save_reference: Path | None = None,
 ) -> list[SubmissionResult]:
     """Grade each target directory on the chosen exercises; one result per target.
 
     checkoff: grade only the checkoff subset (no check marked full_grade_only or hidden).
+    checks: grade only the checks whose name matches one of these patterns (a part of the
+    name, or a glob); each exercise's maximum is then the points of its checks graded.
     save_reference: also save every reference result the grading compared with, as
     recordings in this folder (live reference only): what a release must hold to grade
     these targets as this checkout does.
@@ -57,7 +60,11 @@ def grade(
                          "release does not have")
     state, started_at, seconds = _session(targets, exercises, device, timeout_scale,
                                           *(["--grade-checkoff"] if checkoff else []),
+                                          *(f"--grade-check={p}" for p in checks or ()),
                                           *(["--grade-record"] if save_reference else []))
+    if state.selected == 0:
+        raise UsageError(f"no check of {', '.join(exercises)} matches "
+                         f"{' or '.join(map(repr, checks or ()))}")
     if save_reference is not None:
         state.reference.save(save_reference, _recorded_devices(state))
     env = environment.describe(state.devices)
@@ -128,7 +135,10 @@ def _session(targets: list[Path], exercises: list[str], device: str, timeout_sca
     code = pytest.main(args, plugins=[capture])
     if capture.broken_suite is not None:
         raise GraderError(f"a grading suite cannot be loaded: {capture.broken_suite}")
-    if capture.state is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+    ran = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    if capture.state is not None and capture.state.selected == 0:
+        ran = (pytest.ExitCode.NO_TESTS_COLLECTED,)  # no check matches --check: grade() says so
+    if capture.state is None or code not in ran:
         raise GraderError(f"the grading session failed (pytest exit code {int(code)})")
     return capture.state, started_at, time.perf_counter() - clock
 
@@ -209,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--quick", action="store_true",
                    help="leave out the few slow checks (training to a threshold), as a checkoff "
                         "does: quick feedback while you work; the full grade runs them")
+    g.add_argument("--check", action="append", metavar="PATTERN",
+                   help="grade only the checks whose name matches PATTERN: a part of the name "
+                        "(e.g. confusion_counts) or a glob (test_mcc_*); repeatable")
     g.add_argument("--save-reference", type=Path, metavar="DIR",
                    help="also save every reference result this grading compared with, as "
                         "recordings in DIR (to check that a release holds them)")
@@ -369,8 +382,9 @@ def _slice(text: str | None) -> tuple[int, int] | None:
 
 
 def _class_command(args: argparse.Namespace) -> int:
-    if args.target or args.json or args.junit:
-        raise UsageError("--submissions grades a class: it takes no --target, --json or --junit")
+    if args.target or args.json or args.junit or args.check:
+        raise UsageError("--submissions grades a class: it takes no --target, --json, --junit "
+                         "or --check")
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a directory")
     _checked([], args.exercise)
@@ -457,7 +471,7 @@ def _grade_command(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from None
     results = grade(targets=targets, exercises=args.exercise, device=args.device,
                     timeout_scale=args.timeout_scale, checkoff=args.quick,
-                    save_reference=args.save_reference)
+                    checks=args.check, save_reference=args.save_reference)
     for result in results:
         folder = args.out / Path(result.target).name if several else args.out
         if several:
@@ -474,6 +488,9 @@ def _grade_command(args: argparse.Namespace) -> int:
         print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"
               "were left out, and the scores above are out of the other checks' points;\n"
               "`make grade` grades them all.")
+    if args.check:
+        print(f"\nonly the checks matching {' or '.join(map(repr, args.check))} were graded,\n"
+              "and the scores above are out of their points.")
     if any(result.internal_errors for result in results):
         print("\nthe grader itself failed on some checks (see 'internal error' above)",
               file=sys.stderr)

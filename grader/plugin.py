@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,10 @@ class GradingState:
     runs: dict[tuple[str, str, str], list[DeviceRun]] = field(default_factory=dict)
     # (exercise, check) -> (title, points, hidden)
     checks: dict[tuple[str, str], tuple[str, float, bool]] = field(default_factory=dict)
-    # exercise -> points of the checks a checkoff (--grade-checkoff) leaves out
+    # exercise -> points of the checks left out (--grade-checkoff, --grade-check)
     left_out: dict[str, float] = field(default_factory=dict)
+    # checks kept by the --grade-check patterns (None: no pattern given)
+    selected: int | None = None
 
 
 STATE = pytest.StashKey[GradingState]()
@@ -103,6 +106,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade-checkoff", action="store_true",
                     help="grade the checkoff subset: leave out checks marked full_grade_only "
                          "or hidden")
+    group.addoption("--grade-check", action="append", default=[], metavar="PATTERN",
+                    help="grade only the checks whose name matches PATTERN (a part of the "
+                         "name, or a glob such as 'test_mcc_*'; repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -140,14 +146,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A checkoff grades in seconds: it leaves out the slow checks, and the hidden ones,
-    which a student release lacks, so that a checkoff grades the same checks everywhere."""
-    if not config.getoption("--grade-checkoff"):
+    """Leave out what this grading does not grade. A checkoff grades in seconds: it leaves
+    out the slow checks, and the hidden ones, which a student release lacks, so that a
+    checkoff grades the same checks everywhere. --grade-check keeps the checks an author
+    (or a student) names, to debug one."""
+    checkoff = config.getoption("--grade-checkoff")
+    patterns = config.getoption("--grade-check")
+    if not checkoff and not patterns:
         return
     state = config.stash[STATE]
     kept, left_out, points = [], [], {}
     for item in items:
-        if item.get_closest_marker("full_grade_only") or item.get_closest_marker("hidden"):
+        slow = item.get_closest_marker("full_grade_only") or item.get_closest_marker("hidden")
+        if (checkoff and slow) or (patterns and not check_matches(item.originalname, patterns)):
             left_out.append(item)
             # Counted once per check, not once per (target, device) it is parametrized with.
             points[(exercise_of(item.module), item.originalname)] = _points(item)
@@ -155,9 +166,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
     for (exercise, _), value in points.items():
         state.left_out[exercise] = state.left_out.get(exercise, 0.0) + value
+    if patterns:
+        state.selected = len({(exercise_of(i.module), i.originalname) for i in kept})
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def check_matches(name: str, patterns: list[str]) -> bool:
+    """A pattern with a wildcard is a glob on the whole name; one without is a part of it."""
+    return any(fnmatchcase(name, p if any(c in p for c in "*?[") else f"*{p}*")
+               for p in patterns)
 
 
 def _points(item: pytest.Item) -> float:

@@ -135,6 +135,28 @@ def test_quick_grade_leaves_out_the_slow_checks_and_says_so(tmp_path):
     assert 0 < exercise_result(results, "mcc")["max_score"] < declared_points("mcc")
 
 
+def test_check_pattern_grades_only_the_matching_checks(tmp_path):
+    """An author debugging one check: only it runs, out of its own points."""
+    report = tmp_path / "results.json"
+    process = run_grader("grade", "--target", "solutions", "--exercise", "mcc", "--device",
+                         "cpu", "--check", "confusion_counts", "--check", "test_mcc_*_sklearn",
+                         "--json", str(report), "--out", str(tmp_path))
+    assert process.returncode == 0, process.stderr
+    assert "only the checks matching 'confusion_counts' or" in process.stdout
+    results = json.loads(report.read_text())
+    graded_checks = {check_name(test) for test in results["tests"]}
+    assert "test_mcc_matches_sklearn" in graded_checks
+    assert graded_checks - {"test_mcc_matches_sklearn"}
+    assert all("confusion_counts" in name for name in graded_checks - {"test_mcc_matches_sklearn"})
+    mcc = exercise_result(results, "mcc")
+    assert mcc["score"] == mcc["max_score"] == sum(t["max_score"] for t in results["tests"])
+    assert mcc["max_score"] < declared_points("mcc")
+    nothing = run_grader("grade", "--exercise", "mcc", "--check", "no_such_check",
+                         "--out", str(tmp_path))
+    assert nothing.returncode == 2
+    assert "no check of mcc matches 'no_such_check'" in nothing.stderr
+
+
 def test_fork_server_preloads_only_what_the_named_exercises_import():
     """A checkoff of one exercise does not wait for the imports of the others."""
     assert forkserver._named_exercises(["checkoff", "--exercise", "grad_accumulation"]) == (
