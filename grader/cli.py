@@ -17,7 +17,7 @@ import torch
 
 from grader import ROOT, batch, confinement, environment, release, reports
 from grader.exercises import declared_points, exercise_names, suite_path
-from grader.plugin import STATE, GradingState
+from grader.plugin import STATE, GradingState, SuiteError
 from grader.reference import RECORDINGS, has_solutions, read_manifest
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 
@@ -160,6 +160,8 @@ class _Capture:
 
 def _where(exc: BaseException) -> str:
     """'tests/test_x.py:42: SyntaxError: invalid syntax': the suite's line that failed."""
+    if isinstance(exc, SuiteError):
+        return str(exc)
     if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
         exc = exc.__cause__  # pytest wraps import and syntax errors
     if isinstance(exc, SyntaxError):

@@ -189,9 +189,21 @@ def exercise_of(module) -> str:
     return module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
 
 
+class SuiteError(Exception):
+    """An author's mistake in a grading suite, found at collection: 'path:line: what'."""
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "check" not in metafunc.fixturenames:
         return
+    if any(metafunc.definition.iter_markers("parametrize")):
+        # A check is one row of points and feedback; parameters would merge into it silently.
+        code = metafunc.function.__code__
+        path = Path(code.co_filename)
+        raise SuiteError(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:"
+                         f"{code.co_firstlineno}: {metafunc.function.__name__} is parametrized; "
+                         "a check is graded as one: draw its cases with hypothesis's @given, "
+                         "or loop over them inside it")
     state = metafunc.config.stash[STATE]
     params = [(target, device) for target in state.targets for device in state.devices]
     ids = [f"{target.name}-{device}" for target, device in params]

@@ -179,3 +179,19 @@ def test_a_broken_suite_is_one_line_with_file_and_line_and_exit_3(tmp_path):
     assert process.stderr.strip().splitlines() == [
         f"error: a grading suite cannot be loaded: tests/test_mcc.py:{len(lines) + 1}: "
         "SyntaxError: invalid syntax"]
+
+
+def test_a_parametrized_check_is_refused_with_file_and_line(tmp_path):
+    """Parameters would merge into one row of points: the author is told where, exit 3."""
+    checkout = copy_of_checkout(tmp_path / "checkout")
+    suite = checkout / "tests" / "test_mcc.py"
+    lines = suite.read_text().splitlines()
+    suite.write_text("\n".join([*lines, "", "", "@pytest.mark.points(1)",
+                                "@pytest.mark.parametrize('n', [1, 2])",
+                                "def test_twice(check, n):", "    pass"]) + "\n")
+    process = run_grader("grade", "--exercise", "mcc", cwd=checkout)
+    assert process.returncode == 3
+    assert process.stderr.strip().splitlines() == [
+        f"error: a grading suite cannot be loaded: tests/test_mcc.py:{len(lines) + 3}: "
+        "test_twice is parametrized; a check is graded as one: draw its cases with "
+        "hypothesis's @given, or loop over them inside it"]
