@@ -44,7 +44,7 @@ import grader
 from grader import ROOT
 from grader.cli import GraderError, UsageError, grade
 from grader.exercises import declared_points, exercise_names
-from grader.results import NOT_IMPLEMENTED, ExerciseResult
+from grader.results import ExerciseResult, ExerciseStatus, RunOutcome
 
 FORMAT = "checkoff receipt 1"
 DEFAULT_RECEIPTS = ROOT / "checkoffs"
@@ -218,7 +218,7 @@ def _signature(key: bytes, receipt: dict) -> str:
 
 def verdict_text(result: ExerciseResult, student: str) -> str:
     """PASSED or NOT YET with the score in large letters, then the failing checks."""
-    passed = result.status == "passed"
+    passed = result.status == ExerciseStatus.PASSED
     word = "PASSED" if passed else "NOT YET"
     score = f"{result.score:g}/{result.max_score:g}"
     big = big_letters(f"{word} {score}")
@@ -235,7 +235,7 @@ def verdict_text(result: ExerciseResult, student: str) -> str:
     if failing:
         lines += ["", "  failing checks:"]
         for check in failing:
-            mark = "TODO" if check.status == NOT_IMPLEMENTED else "FAIL"
+            mark = "TODO" if check.status == RunOutcome.NOT_IMPLEMENTED else "FAIL"
             lines.append(_fit(f"    {mark} {check.title}", f" [0/{check.max_score:g}]"))
         lines.append(_fit(f"  what failed and hints: make grade EX={result.name}"))
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from grader import ROOT, batch, confinement, environment, release, reports
 from grader.exercises import declared_points, exercise_names, suite_path
 from grader.plugin import STATE, GradingState, SuiteError
 from grader.reference import RECORDINGS, has_solutions, read_manifest
-from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.results import CheckResult, ExerciseResult, RunOutcome, SubmissionResult
 
 DEFAULT_OUT = ROOT / "build" / "grade"
 
@@ -193,7 +193,8 @@ def _submission(state: GradingState, target: Path, exercises: list[str], env: di
                 exercise.checks.append(CheckResult(name, check_name, title, points, runs,
                                                    hidden=secret))
         results.append(exercise)
-    errors = sum(run.outcome == "error" for e in results for c in e.checks for run in c.runs)
+    errors = sum(run.outcome == RunOutcome.ERROR
+                 for e in results for c in e.checks for run in c.runs)
     return SubmissionResult(str(target), results, env, started_at, seconds, errors)
 
 

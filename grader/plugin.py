@@ -34,8 +34,9 @@ from grader.reference import (
     RecordedReference,
     open_reference,
 )
-from grader.results import ERROR, FAILED, NOT_IMPLEMENTED, NOT_RUN, PASSED, DeviceRun
+from grader.results import DeviceRun, RunOutcome
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
+from grader.worker import ErrorKind
 
 DEVICES = ("cpu", "cuda")
 
@@ -257,7 +258,8 @@ class Check:
         if outcome.ok:
             return outcome.value
         error = StudentError(outcome, _explain(outcome, case))
-        if outcome.kind in ("timeout", "crash", "import", "missing_module"):
+        if outcome.kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH, ErrorKind.IMPORT,
+                            ErrorKind.MISSING_MODULE):
             self._broken = error
         raise error
 
@@ -284,12 +286,12 @@ class Check:
 
 
 def _explain(outcome: Outcome, case: Any) -> str:
-    if outcome.kind == "not_implemented":
+    if outcome.kind == ErrorKind.NOT_IMPLEMENTED:
         return "not implemented yet (raises NotImplementedError)"
-    if outcome.kind in ("import", "missing_module", "internal"):
+    if outcome.kind in (ErrorKind.IMPORT, ErrorKind.MISSING_MODULE, ErrorKind.INTERNAL):
         return outcome.message
     where = f" on case {show(case)}" if case is not None else ""
-    if outcome.kind == "missing_name":
+    if outcome.kind == ErrorKind.MISSING_NAME:
         return f"{outcome.message}{where}: a required function or class is missing"
     text = f"your code {_verb(outcome)}{where}"
     if outcome.traceback:
@@ -298,7 +300,7 @@ def _explain(outcome: Outcome, case: Any) -> str:
 
 
 def _verb(outcome: Outcome) -> str:
-    if outcome.kind in ("timeout", "crash") or outcome.message.startswith("ran out of memory"):
+    if outcome.kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH) or outcome.out_of_memory:
         return outcome.message.removeprefix("the process running your code ")
     return f"raised {outcome.message}"
 
@@ -321,7 +323,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state.checks[(exercise, name)] = (title, _points(item),
                                       item.get_closest_marker("hidden") is not None)
     run = _device_run(item, call, report, device)
-    if run.outcome == FAILED:
+    if run.outcome == RunOutcome.FAILED:
         run.message = _root_causes(item, state, str(target), exercise, device) + run.message
     state.runs.setdefault((str(target), exercise, name), []).append(run)
     return report
@@ -331,22 +333,23 @@ def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -
     seconds = call.duration
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
-        return DeviceRun(device, NOT_RUN, reason.removeprefix("Skipped: "), seconds)
+        return DeviceRun(device, RunOutcome.NOT_RUN, reason.removeprefix("Skipped: "), seconds)
     if report.passed:
-        return DeviceRun(device, PASSED, "", seconds)
+        return DeviceRun(device, RunOutcome.PASSED, "", seconds)
     exc = _first_leaf(call.excinfo.value) if call.excinfo else None
     if isinstance(exc, StudentError):
-        outcome = NOT_IMPLEMENTED if exc.outcome.kind == "not_implemented" else FAILED
+        outcome = (RunOutcome.NOT_IMPLEMENTED if exc.outcome.kind == ErrorKind.NOT_IMPLEMENTED
+                   else RunOutcome.FAILED)
         rule = (exc.outcome.message.removeprefix("ByHandViolation: ")
-                if exc.outcome.kind == "by_hand" else "")
+                if exc.outcome.kind == ErrorKind.BY_HAND else "")
         return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds,
                          by_hand=rule)
     if isinstance(exc, CheckFailure):
         check = item.funcargs.get("check")
-        return DeviceRun(device, FAILED, _with_output(str(exc), check.output if check else ""),
-                         seconds)
-    return DeviceRun(device, ERROR, f"internal error of the grader (please report it): "
-                     f"{type(exc).__name__}: {exc}", seconds)
+        return DeviceRun(device, RunOutcome.FAILED,
+                         _with_output(str(exc), check.output if check else ""), seconds)
+    return DeviceRun(device, RunOutcome.ERROR, "internal error of the grader (please report "
+                     f"it): {type(exc).__name__}: {exc}", seconds)
 
 
 def _root_causes(item: pytest.Item, state: GradingState, target: str, exercise: str,
@@ -362,7 +365,7 @@ def _root_causes(item: pytest.Item, state: GradingState, target: str, exercise: 
     for function, checks in (marker.kwargs.items() if marker else ()):
         runs = [run for check in checks
                 for run in state.runs.get((target, exercise, check.__name__), [])]
-        if any(run.device == device and run.outcome == FAILED for run in runs):
+        if any(run.device == device and run.outcome == RunOutcome.FAILED for run in runs):
             notes.append(f"fix `{function}` first: this check uses it, and a check of "
                          f"`{function}` failed above\n")
     return "".join(notes)

@@ -25,6 +25,7 @@ import torch
 
 from grader import ROOT, wire
 from grader.sandbox import DEFAULT_TIMEOUT, Outcome, Sandbox
+from grader.worker import ErrorKind
 
 RECORDINGS = ROOT / "tests" / "recordings"
 SOLUTIONS = ROOT / "solutions"
@@ -95,7 +96,7 @@ class LiveReference:
         if outcome is None:
             outcome = self.sandbox.run(self.directory, exercise, probe, case, device,
                                        timeout=timeout, seed=SEED, trusted=True)
-            if outcome.kind not in ("timeout", "crash"):
+            if outcome.kind not in (ErrorKind.TIMEOUT, ErrorKind.CRASH):
                 self._cache[(device, key)] = outcome
         if outcome.ok and record and self.recording:
             self._records.setdefault(exercise, {}).setdefault(device_kind(device), {})[key] = (

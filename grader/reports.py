@@ -12,7 +12,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from grader.results import SubmissionResult
+from grader.results import ExerciseStatus, RunOutcome, SubmissionResult
 
 STATUS_WIDTH = 12
 WIDTH = 80  # columns of the terminal the table must fit without wrapping
@@ -48,14 +48,14 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
         if exercise.hidden_points:
             details += _folded(f"{exercise.name}: {_num(exercise.hidden_points)} more points are "
                                "graded after you submit (checks not in this repository)")
-    not_started = [e.name for e in result.exercises if e.status == "not started"]
+    not_started = [e.name for e in result.exercises if e.status == ExerciseStatus.NOT_STARTED]
     if not_started:
         details += _folded(f"not started: {', '.join(not_started)}. Fill in the parts that "
                            "raise NotImplementedError, then run `make grade EX=<name>`.")
     for exercise in result.exercises:
-        if exercise.status == "not started":
+        if exercise.status == ExerciseStatus.NOT_STARTED:
             continue
-        if exercise.status == "not run":
+        if exercise.status == ExerciseStatus.NOT_RUN:
             reason = exercise.checks[0].runs[0].message if exercise.checks else ""
             details += _folded(f"{exercise.name}: not run: {reason}")
             continue
@@ -66,7 +66,7 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
             details += _folded(f"{mark} {exercise.name}: {check.title} "
                                f"[{_num(check.score)}/{_num(check.max_score)}]", hang=5)
             for run in check.runs:
-                if run.outcome not in ("passed", "not run"):
+                if run.outcome not in (RunOutcome.PASSED, RunOutcome.NOT_RUN):
                     text = f"[{run.device}] {run.outcome}: {run.message}"
                     for line in text.splitlines():
                         details += _folded(line, indent=5)
@@ -140,13 +140,13 @@ def junit(result: SubmissionResult) -> str:
                 case = ET.SubElement(suite, "testcase", classname=exercise.name,
                                      name=f"{check.name}[{run.device}]",
                                      time=f"{run.seconds:.3f}")
-                if run.outcome == "not run":
+                if run.outcome == RunOutcome.NOT_RUN:
                     counts["skipped"] += 1
                     ET.SubElement(case, "skipped", message=run.message)
-                elif run.outcome == "error":
+                elif run.outcome == RunOutcome.ERROR:
                     counts["errors"] += 1
                     ET.SubElement(case, "error", message=run.message[:200]).text = run.message
-                elif run.outcome != "passed":
+                elif run.outcome != RunOutcome.PASSED:
                     counts["failures"] += 1
                     ET.SubElement(case, "failure", message=run.message.splitlines()[0]
                                   if run.message else run.outcome).text = run.message

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-# How a check went on one device.
-PASSED, FAILED, NOT_RUN, NOT_IMPLEMENTED, ERROR = (
-    "passed", "failed", "not run", "not implemented", "error",
-)
+
+class RunOutcome(StrEnum):
+    """How a check went on one device (and a check's status: its runs together)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not run"
+    NOT_IMPLEMENTED = "not implemented"
+    ERROR = "error"  # a fault of the grader, never of the submission
+
+
+class ExerciseStatus(StrEnum):
+    """How an exercise went: what the table's status column says."""
+
+    PASSED = "passed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    NOT_STARTED = "not started"  # every check hit NotImplementedError
+    NOT_RUN = "not run"  # no check could run, e.g. --device cuda without a GPU
 
 
 @dataclass
@@ -16,7 +32,7 @@ class DeviceRun:
     """One check on one device."""
 
     device: str
-    outcome: str  # PASSED, FAILED, NOT_RUN, NOT_IMPLEMENTED or ERROR (a fault of the grader)
+    outcome: RunOutcome
     message: str = ""
     seconds: float = 0.0
     by_hand: str = ""  # the by-hand rule the submission broke here, for staff (grader.by_hand)
@@ -35,27 +51,28 @@ class CheckResult:
 
     @property
     def ran(self) -> list[DeviceRun]:
-        return [run for run in self.runs if run.outcome != NOT_RUN]
+        return [run for run in self.runs if run.outcome != RunOutcome.NOT_RUN]
 
     @property
     def passed(self) -> bool:
-        return bool(self.ran) and all(run.outcome == PASSED for run in self.ran)
+        return bool(self.ran) and all(run.outcome == RunOutcome.PASSED for run in self.ran)
 
     @property
     def not_implemented(self) -> bool:
-        return bool(self.ran) and all(run.outcome == NOT_IMPLEMENTED for run in self.ran)
+        return bool(self.ran) and all(run.outcome == RunOutcome.NOT_IMPLEMENTED
+                                       for run in self.ran)
 
     @property
     def score(self) -> float:
         return self.max_score if self.passed else 0.0
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunOutcome:
         if self.passed:
-            return PASSED
+            return RunOutcome.PASSED
         if not self.ran:
-            return NOT_RUN
-        return NOT_IMPLEMENTED if self.not_implemented else FAILED
+            return RunOutcome.NOT_RUN
+        return RunOutcome.NOT_IMPLEMENTED if self.not_implemented else RunOutcome.FAILED
 
     @property
     def output(self) -> str:
@@ -63,7 +80,8 @@ class CheckResult:
         lines = []
         for run in self.runs:
             lines.append(f"[{run.device}] {run.outcome}" + (f": {run.message}" if run.message
-                                                             and run.outcome != PASSED else ""))
+                                                             and run.outcome != RunOutcome.PASSED
+                                                             else ""))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,16 +100,14 @@ class ExerciseResult:
         return sum(check.score for check in self.checks)
 
     @property
-    def status(self) -> str:
-        """passed, partial, failed, not started (every check hit NotImplementedError),
-        or not run (no check could run, e.g. --device cuda without a GPU)."""
+    def status(self) -> ExerciseStatus:
         if self.checks and all(check.not_implemented for check in self.checks):
-            return "not started"
+            return ExerciseStatus.NOT_STARTED
         if not any(check.ran for check in self.checks):
-            return NOT_RUN
+            return ExerciseStatus.NOT_RUN
         if self.score >= self.max_score:
-            return "passed"
-        return "partial" if self.score > 0 else "failed"
+            return ExerciseStatus.PASSED
+        return ExerciseStatus.PARTIAL if self.score > 0 else ExerciseStatus.FAILED
 
     @property
     def by_hand_violations(self) -> list[str]:

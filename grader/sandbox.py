@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import forkserver, wire
-from grader.worker import OUTPUT_CAP, Request, WorkerSpec, serve
+from grader.worker import OUTPUT_CAP, ErrorKind, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # seconds per call; checks that train ask for more
 STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)
@@ -32,11 +32,21 @@ class Outcome:
 
     ok: bool
     value: Any = None
-    kind: str = ""  # for errors: not_implemented, missing_name, exception, timeout, crash, ...
+    kind: ErrorKind | None = None  # for errors
     message: str = ""
+    out_of_memory: bool = False
     traceback: str = ""
     output: str = ""
     seconds: float = 0.0
+
+
+def _error_kind(text: Any) -> ErrorKind:
+    """The worker's word for an error; student code shares that process, so anything else
+    it could send is an exception of the submission's, not the grader's fault."""
+    try:
+        return ErrorKind(text)
+    except ValueError:
+        return ErrorKind.EXCEPTION
 
 
 @dataclass
@@ -95,7 +105,8 @@ class Sandbox:
             worker.conn.send(request)
             if not worker.conn.poll(allowance):
                 self._kill(key)
-                return Outcome(False, kind="timeout", message=f"timed out after {timeout:g} s",
+                return Outcome(False, kind=ErrorKind.TIMEOUT,
+                               message=f"timed out after {timeout:g} s",
                                output=wire.printable(_read_output(worker.output_path)))
             reply = wire.loads(worker.conn.recv_bytes())
         except (EOFError, OSError, BrokenPipeError):
@@ -105,7 +116,9 @@ class Sandbox:
         if reply["ok"]:
             return Outcome(True, value=reply["value"], output=output, seconds=reply["seconds"])
         error = reply["error"]
-        return Outcome(False, kind=error["kind"], message=wire.printable(error["message"]),
+        return Outcome(False, kind=_error_kind(error["kind"]),
+                       message=wire.printable(error["message"]),
+                       out_of_memory=bool(error.get("out_of_memory")),
                        traceback=wire.printable(error.get("traceback", "")), output=output,
                        seconds=reply.get("seconds", 0.0))
 
@@ -147,7 +160,8 @@ class Sandbox:
             }.get(name, f"was killed by {name}")
         else:
             reason = f"exited with code {code} (os._exit or a hard crash)"
-        return Outcome(False, kind="crash", message=f"the process running your code {reason}",
+        return Outcome(False, kind=ErrorKind.CRASH,
+                       message=f"the process running your code {reason}",
                        output=wire.printable(output))
 
     def _kill(self, key: tuple[str, str]) -> None:

@@ -20,6 +20,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +29,28 @@ import numpy as np
 import torch
 
 from grader import ROOT, by_hand, confinement, wire
+
+
+class ErrorKind(StrEnum):
+    """Why a call into a submission failed. It crosses the wire as its plain value."""
+
+    NOT_IMPLEMENTED = "not_implemented"
+    MISSING_NAME = "missing_name"  # the module lacks a function or class a probe asks for
+    MISSING_MODULE = "missing_module"
+    IMPORT = "import"  # importing the submission failed
+    EXCEPTION = "exception"
+    BY_HAND = "by_hand"  # it used what the exercise asks it to write (grader.by_hand)
+    UNSENDABLE = "unsendable"  # what it returned is not plain data
+    TIMEOUT = "timeout"  # found by the parent, as is CRASH
+    CRASH = "crash"
+    INTERNAL = "internal"  # the grader's own fault
+
+
+def _error(kind: ErrorKind, message: str, frames: str = "", *,
+           out_of_memory: bool = False) -> dict:
+    """An error as plain data for the wire (an enum would not load with weights_only)."""
+    return {"kind": kind.value, "message": message, "traceback": frames,
+            "out_of_memory": out_of_memory}
 
 OUTPUT_CAP = 4000  # characters of student output kept per call
 FILE_SIZE_LIMIT = 64 * 2**20  # bytes any one file (the output file too) may grow to
@@ -74,7 +97,7 @@ def serve(conn, spec: WorkerSpec) -> None:
         try:
             _lock_in(spec)
         except OSError as exc:  # never run a submission less confined than reported
-            import_error = {"kind": "internal", "message": f"could not confine the worker: {exc}"}
+            import_error = _error(ErrorKind.INTERNAL, f"could not confine the worker: {exc}")
     while True:
         try:
             request: Request = conn.recv()
@@ -93,7 +116,8 @@ def serve(conn, spec: WorkerSpec) -> None:
             data = wire.dumps(reply)
         except Exception as exc:  # noqa: BLE001 - reported, never raised
             data = wire.dumps(
-                {"ok": False, "error": _describe(exc, spec, kind="unsendable"), "output": ""}
+                {"ok": False, "error": _describe(exc, spec, kind=ErrorKind.UNSENDABLE),
+                 "output": ""}
             )
         conn.send_bytes(data)
 
@@ -140,10 +164,8 @@ def _lock_in(spec: WorkerSpec) -> None:
 
 def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None]:
     if spec.module_path is None:
-        return None, {
-            "kind": "missing_module",
-            "message": f"no {spec.exercise}.py in the graded directory",
-        }
+        return None, _error(ErrorKind.MISSING_MODULE,
+                            f"no {spec.exercise}.py in the graded directory")
     _seed(0)
     if not spec.trusted:
         # Before the submission binds any alias of what its exercise asks it to write.
@@ -157,7 +179,7 @@ def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None
         module_spec.loader.exec_module(module)
     except BaseException as exc:  # noqa: BLE001 - any failure of student code is reported
         sys.modules.pop(spec.exercise, None)
-        error = _describe(exc, spec, kind="import")
+        error = _describe(exc, spec, kind=ErrorKind.IMPORT)
         error["message"] = f"could not import {spec.exercise}.py: {error['message']}"
         return None, error
     return module, None
@@ -167,7 +189,7 @@ def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> dict:
     try:
         probe = getattr(importlib.import_module(request.probe_module), request.probe_name)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as such
-        return {"ok": False, "error": {"kind": "internal", "message": repr(exc), "traceback": ""}}
+        return {"ok": False, "error": _error(ErrorKind.INTERNAL, repr(exc))}
     _seed(request.seed)
     try:
         value = probe(submission, request.case, request.device)
@@ -193,7 +215,7 @@ def _sync(device: str) -> None:
 
 
 def _describe(
-    exc: BaseException, spec: WorkerSpec, *, kind: str | None = None, submission=None
+    exc: BaseException, spec: WorkerSpec, *, kind: ErrorKind | None = None, submission=None
 ) -> dict:
     """A student-readable account of an exception: kind, message, student frames only."""
     if kind is None:
@@ -204,6 +226,7 @@ def _describe(
         if spec.module_path and os.path.exists(f.filename)
         if os.path.samefile(f.filename, spec.module_path)
     ]
+    out_of_memory = False
     if isinstance(exc, SystemExit):
         message = f"called sys.exit({exc.code!r})"
     elif isinstance(exc, SyntaxError):
@@ -211,22 +234,23 @@ def _describe(
     else:
         text = str(exc).strip().splitlines()
         message = type(exc).__name__ + (f": {text[0][:300]}" if text else "")
-        # PyTorch's CPU allocator reports RLIMIT_DATA as a RuntimeError, CUDA as its own type.
-        if isinstance(exc, MemoryError | torch.OutOfMemoryError) or "can't allocate memory" in (
-            text[0] if text else ""
-        ):
+        # PyTorch's CPU allocator reports RLIMIT_DATA as a RuntimeError (only its words say
+        # so), CUDA as its own type.
+        out_of_memory = isinstance(exc, MemoryError | torch.OutOfMemoryError) or (
+            "can't allocate memory" in (text[0] if text else ""))
+        if out_of_memory:
             message = f"ran out of memory: {message}"
-    return {"kind": kind, "message": message, "traceback": "\n".join(frames[-5:])}
+    return _error(kind, message, "\n".join(frames[-5:]), out_of_memory=out_of_memory)
 
 
-def _classify(exc: BaseException, submission) -> str:
+def _classify(exc: BaseException, submission) -> ErrorKind:
     if isinstance(exc, NotImplementedError):
-        return "not_implemented"
+        return ErrorKind.NOT_IMPLEMENTED
     if isinstance(exc, by_hand.ByHandViolation):
-        return "by_hand"
+        return ErrorKind.BY_HAND
     if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is submission:
-        return "missing_name"
-    return "exception"
+        return ErrorKind.MISSING_NAME
+    return ErrorKind.EXCEPTION
 
 
 def _take_output(output: int) -> str:
