@@ -27,13 +27,23 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import grader
 from grader import ROOT, reports
 from grader.exercises import exercise_names
 
-GRADED, MISSING, PARTIAL, GRADER_ERROR = "graded", "missing", "partial", "grader error"
+
+class GradingStatus(StrEnum):
+    """How a student's grading went: the gradebook's status column."""
+
+    GRADED = "graded"
+    MISSING = "missing"  # nothing submitted
+    PARTIAL = "partial"  # some exercise modules missing
+    GRADER_ERROR = "grader error"  # never a zero: rerun with --resume
+
+
 STUDENT_TIME_LIMIT = 1800.0  # seconds for one student's whole grade
 ZIP_MEMBER_LIMIT = 2 * 2**20  # bytes: a module larger than this in a zip is not unpacked
 SEARCH_DEPTH = 3  # folders below a student's folder searched for their modules
@@ -51,7 +61,7 @@ class Grading:
     """How one student's grading went (grading.json); the points are in results.json."""
 
     id: str
-    status: str  # GRADED, MISSING, PARTIAL or GRADER_ERROR
+    status: GradingStatus
     message: str = ""
     seconds: float = 0.0
     exit_code: int | None = None
@@ -130,7 +140,7 @@ def finished(out: Path, student: Student) -> bool:
     path = out / student.id / "grading.json"
     if not path.is_file():
         return False
-    return json.loads(path.read_text())["status"] != GRADER_ERROR
+    return json.loads(path.read_text())["status"] != GradingStatus.GRADER_ERROR
 
 
 @dataclass
@@ -204,7 +214,7 @@ def _launch(student: Student, submissions: Path, out: Path, exercises: list[str]
         where = submissions / student.id
         message = ("no submission folder" if not where.is_dir() else
                    f"no exercise module ({', '.join(f'{n}.py' for n in exercises)}) found")
-        return Grading(student.id, MISSING, message)
+        return Grading(student.id, GradingStatus.MISSING, message)
     partial = folder / ".results.json.partial"
     command = [sys.executable, "-m", "grader", "grade", "--target", str(staging),
                "--device", device, "--json", str(partial), "--out", str(folder / "build"),
@@ -226,15 +236,16 @@ def _poll(entry: _Running, out: Path, exercises: list[str]) -> Grading | None:
     folder = out / entry.student.id
     if code is None:
         _kill(entry.process)
-        grading = Grading(entry.student.id, GRADER_ERROR,
+        grading = Grading(entry.student.id, GradingStatus.GRADER_ERROR,
                           f"the grade took over {STUDENT_TIME_LIMIT:g} s and was stopped")
     elif code in (0, 1):
         missing = sorted(set(exercises) - set(entry.found))
-        grading = Grading(entry.student.id, PARTIAL if missing else GRADED,
+        grading = Grading(entry.student.id,
+                          GradingStatus.PARTIAL if missing else GradingStatus.GRADED,
                           f"no module for {', '.join(missing)}" if missing else "")
     else:
         tail = (folder / "grader.log").read_text(errors="replace").strip().splitlines()[-3:]
-        grading = Grading(entry.student.id, GRADER_ERROR,
+        grading = Grading(entry.student.id, GradingStatus.GRADER_ERROR,
                           f"the grader exited with code {code}: {' / '.join(tail)}")
     grading.seconds, grading.exit_code = round(seconds, 1), code
     results = folder / ".results.json.partial"
@@ -303,7 +314,8 @@ def gradebook(out: Path, roster: list[Student] | None = None) -> str:
 def _row(folder: Path, names: list[str]) -> list[str]:
     path = folder / "grading.json"
     if not path.is_file():
-        return [*[""] * len(names), "", "", MISSING, "", "", "", "", "no submission"]
+        return [*[""] * len(names), "", "", GradingStatus.MISSING, "", "", "", "",
+                "no submission"]
     grading = json.loads(path.read_text())
     results_path = folder / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else None

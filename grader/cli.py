@@ -16,10 +16,10 @@ import pytest
 import torch
 
 from grader import ROOT, batch, confinement, environment, release, reports
-from grader.exercises import declared_points, exercise_names, suite_path
+from grader.exercises import exercise_names, suite_path
 from grader.plugin import STATE, GradingState, SuiteError
 from grader.reference import RECORDINGS, has_solutions, read_manifest
-from grader.results import CheckResult, ExerciseResult, RunOutcome, SubmissionResult
+from grader.results import SubmissionResult
 
 DEFAULT_OUT = ROOT / "build" / "grade"
 
@@ -70,7 +70,7 @@ def grade(
     env = environment.describe(state.devices)
     hidden = (release.installed() or {}).get("hidden_points", {})
     return [
-        _submission(state, target.resolve(), exercises, env, started_at, seconds, hidden)
+        state.result(target.resolve(), exercises, env, started_at, seconds, hidden)
         for target in targets
     ]
 
@@ -85,7 +85,7 @@ def record(*, reference: Path, out: Path, device: str = "all") -> dict:
     state, _, _ = _session([reference], exercises, device, 1.0,
                            f"--grade-reference={reference.resolve()}", "--grade-record")
     env = environment.describe(state.devices)
-    result = _submission(state, reference.resolve(), exercises, env, "", 0.0, {})
+    result = state.result(reference.resolve(), exercises, env, "", 0.0, {})
     short = [f"{e.name} {e.score:g}/{e.max_score:g}" for e in result.exercises
              if e.score < e.max_score]
     if short or result.internal_errors:
@@ -175,27 +175,6 @@ def _where(exc: BaseException) -> str:
     if Path(path).is_relative_to(ROOT):
         path = str(Path(path).relative_to(ROOT))
     return f"{path}:{line}: {type(exc).__name__}" + (f": {text}" if text else "")
-
-
-def _submission(state: GradingState, target: Path, exercises: list[str], env: dict,
-                started_at: str, seconds: float, hidden: dict[str, float]) -> SubmissionResult:
-    results = []
-    for name in exercises:
-        # A release's suites lack the hidden checks, whose points are graded after submission;
-        # a checkoff leaves out the checks it does not grade.
-        exercise = ExerciseResult(name=name,
-                                  max_score=declared_points(name) - hidden.get(name, 0.0)
-                                  - state.left_out.get(name, 0.0),
-                                  hidden_points=hidden.get(name, 0.0))
-        for (check_exercise, check_name), (title, points, secret) in state.checks.items():
-            if check_exercise == name:
-                runs = state.runs.get((str(target), name, check_name), [])
-                exercise.checks.append(CheckResult(name, check_name, title, points, runs,
-                                                   hidden=secret))
-        results.append(exercise)
-    errors = sum(run.outcome == RunOutcome.ERROR
-                 for e in results for c in e.checks for run in c.runs)
-    return SubmissionResult(str(target), results, env, started_at, seconds, errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -405,7 +384,7 @@ def _class_command(args: argparse.Namespace) -> int:
               "continue with --resume", file=sys.stderr)
         return 130
     path = _write_gradebook(args.out, roster)
-    errors = [g.id for g in gradings if g.status == batch.GRADER_ERROR]
+    errors = [g.id for g in gradings if g.status == batch.GradingStatus.GRADER_ERROR]
     print(f"graded {len(gradings)} students; gradebook: {path}")
     if errors:
         print(f"grader errors (not zeros: rerun with --resume): {', '.join(errors)}",

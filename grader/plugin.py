@@ -26,6 +26,7 @@ import torch
 from hypothesis import HealthCheck, Phase, settings
 
 from grader import ROOT
+from grader.exercises import declared_points
 from grader.judge import CheckFailure, show
 from grader.reference import (
     SEED,
@@ -34,7 +35,7 @@ from grader.reference import (
     RecordedReference,
     open_reference,
 )
-from grader.results import DeviceRun, RunOutcome
+from grader.results import CheckResult, DeviceRun, ExerciseResult, RunOutcome, SubmissionResult
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 from grader.worker import ErrorKind
 
@@ -84,6 +85,29 @@ class GradingState:
     left_out: dict[str, float] = field(default_factory=dict)
     # checks kept by the --grade-check patterns (None: no pattern given)
     selected: int | None = None
+
+    def result(self, target: Path, exercises: list[str], environment: dict, started_at: str,
+               seconds: float, hidden: dict[str, float]) -> SubmissionResult:
+        """The results model of one graded target: what every report is made from.
+
+        hidden: exercise -> points of the checks a release lacks (graded after submission).
+        """
+        results = []
+        for name in exercises:
+            # A checkoff or --grade-check leaves out the checks it does not grade.
+            exercise = ExerciseResult(name=name,
+                                      max_score=declared_points(name) - hidden.get(name, 0.0)
+                                      - self.left_out.get(name, 0.0),
+                                      hidden_points=hidden.get(name, 0.0))
+            for (check_exercise, check_name), (title, points, secret) in self.checks.items():
+                if check_exercise == name:
+                    runs = self.runs.get((str(target), name, check_name), [])
+                    exercise.checks.append(CheckResult(name, check_name, title, points, runs,
+                                                       hidden=secret))
+            results.append(exercise)
+        errors = sum(run.outcome == RunOutcome.ERROR
+                     for e in results for c in e.checks for run in c.runs)
+        return SubmissionResult(str(target), results, environment, started_at, seconds, errors)
 
 
 STATE = pytest.StashKey[GradingState]()
