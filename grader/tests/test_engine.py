@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from grader import forkserver
+from grader import ROOT, forkserver
 from grader.exercises import declared_points, exercise_names
 from grader.tests.grading import (
     check_name,
@@ -155,6 +157,23 @@ def test_check_pattern_grades_only_the_matching_checks(tmp_path):
                          "--out", str(tmp_path))
     assert nothing.returncode == 2
     assert "no check of mcc matches 'no_such_check'" in nothing.stderr
+
+
+def test_a_suite_runs_as_plain_pytest_for_its_author():
+    """`pytest tests/test_mcc.py` (the conftest loads the plugin): --pdb and -k work there."""
+    def suite(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "tests/test_mcc.py", "-q",
+                               "-p", "no:cacheprovider", "--grade-device", "cpu",
+                               "-k", "confusion_counts", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    reference = suite("--grade-target", "solutions")
+    assert reference.returncode == 0, reference.stdout
+    assert "2 passed" in reference.stdout
+    stub = suite()
+    assert stub.returncode == 1
+    assert "not implemented yet (raises NotImplementedError)" in stub.stdout
+    assert "2 failed" in stub.stdout
 
 
 def test_fork_server_preloads_only_what_the_named_exercises_import():
