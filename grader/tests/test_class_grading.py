@@ -159,7 +159,7 @@ def test_gradescope_autograder_grades_a_submission(tmp_path):
         assert not any(n.startswith("solutions/") or "variants" in n for n in names)
         per_exercise = sorted(n for n in names if n.startswith(("exercises/", "tests/"))
                               and n.endswith(".py") and "__init__" not in n
-                              and n != "tests/strategies.py")
+                              and n not in ("tests/strategies.py", "tests/conftest.py"))
         assert per_exercise == ["exercises/mcc.py", "tests/probes/mcc.py", "tests/test_mcc.py"]
         assert json.loads(z.read("release.json"))["exercises"] == ["mcc"]
         root = tmp_path / "autograder"
