@@ -33,6 +33,7 @@ from pathlib import Path
 import grader
 from grader import ROOT, reports
 from grader.exercises import exercise_names
+from grader.options import DEFAULTS, GradingOptions
 
 
 class GradingStatus(StrEnum):
@@ -152,9 +153,9 @@ class _Running:
 
 
 def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = None,
-                exercises: list[str] | None = None, jobs: int = 1, device: str = "all",
-                resume: bool = False, only: tuple[int, int] | None = None,
-                timeout_scale: float = 1.0,
+                exercises: list[str] | None = None, jobs: int = 1,
+                options: GradingOptions = DEFAULTS, resume: bool = False,
+                only: tuple[int, int] | None = None,
                 progress: Callable[[int, int, float], None] | None = None) -> list[Grading]:
     """Grade every student of `submissions` into `out`; return this run's gradings.
 
@@ -181,7 +182,7 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
         while (queue or running) and not stopping:
             while queue and len(running) < jobs:
                 student = queue.pop(0)
-                launched = _launch(student, submissions, out, exercises, device, timeout_scale)
+                launched = _launch(student, submissions, out, exercises, options)
                 if isinstance(launched, Grading):
                     _finish(out, launched, None)
                     done.append(launched)
@@ -206,7 +207,7 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
 
 
 def _launch(student: Student, submissions: Path, out: Path, exercises: list[str],
-            device: str, timeout_scale: float) -> _Running | Grading:
+            options: GradingOptions) -> _Running | Grading:
     folder = out / student.id
     staging = folder / "submission"
     found = stage(submissions / student.id, staging, exercises)
@@ -217,8 +218,7 @@ def _launch(student: Student, submissions: Path, out: Path, exercises: list[str]
         return Grading(student.id, GradingStatus.MISSING, message)
     partial = folder / ".results.json.partial"
     command = [sys.executable, "-m", "grader", "grade", "--target", str(staging),
-               "--device", device, "--json", str(partial), "--out", str(folder / "build"),
-               f"--timeout-scale={timeout_scale}",
+               "--json", str(partial), "--out", str(folder / "build"), *options.flags(),
                *(f"--exercise={name}" for name in exercises)]
     log = open(folder / "grader.log", "w")  # noqa: SIM115 - closed when the child is polled
     # A session of its own: the whole tree of the child is killed on a stop.

@@ -10,6 +10,7 @@ import sys
 import time
 import traceback
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import torch
 
 from grader import ROOT, batch, confinement, environment, release, reports
 from grader.exercises import exercise_names, suite_path
+from grader.options import DEFAULTS, DEVICE_CHOICES, GradingOptions, add_flags
 from grader.plugin import STATE, GradingState, SuiteError
 from grader.reference import RECORDINGS, has_solutions, read_manifest
 from grader.results import SubmissionResult
@@ -36,18 +38,13 @@ def grade(
     *,
     targets: list[Path],
     exercises: list[str] | None = None,
-    device: str = "all",
-    timeout_scale: float = 1.0,
-    checkoff: bool = False,
-    checks: list[str] | None = None,
+    options: GradingOptions = DEFAULTS,
     save_reference: Path | None = None,
 ) -> list[SubmissionResult]:
     """Grade each target directory on the chosen exercises; one result per target.
 
-    checkoff: grade only the checkoff subset (no check marked full_grade_only or hidden).
-    checks: grade only the checks whose name matches one of these patterns (a part of the
-    name, or a glob); each exercise's maximum is then the points of its checks graded.
-    save_reference: also save every reference result the grading compared with, as
+    With `options.quick` or `options.check`, each exercise's maximum is the points of the
+    checks graded. save_reference: also save every reference result the grading compared with, as
     recordings in this folder (live reference only): what a release must hold to grade
     these targets as this checkout does.
     """
@@ -58,13 +55,11 @@ def grade(
     if save_reference is not None and not has_solutions():
         raise UsageError("--save-reference needs the reference itself (solutions/), which a "
                          "release does not have")
-    state, started_at, seconds = _session(targets, exercises, device, timeout_scale,
-                                          *(["--grade-checkoff"] if checkoff else []),
-                                          *(f"--grade-check={p}" for p in checks or ()),
+    state, started_at, seconds = _session(targets, exercises, options,
                                           *(["--grade-record"] if save_reference else []))
     if state.selected == 0:
         raise UsageError(f"no check of {', '.join(exercises)} matches "
-                         f"{' or '.join(map(repr, checks or ()))}")
+                         f"{' or '.join(map(repr, options.check))}")
     if save_reference is not None:
         state.reference.save(save_reference, _recorded_devices(state))
     env = environment.describe(state.devices)
@@ -82,7 +77,7 @@ def record(*, reference: Path, out: Path, device: str = "all") -> dict:
     every student against a wrong answer.
     """
     exercises = _checked([reference], None)
-    state, _, _ = _session([reference], exercises, device, 1.0,
+    state, _, _ = _session([reference], exercises, GradingOptions(device=device),
                            f"--grade-reference={reference.resolve()}", "--grade-record")
     env = environment.describe(state.devices)
     result = state.result(reference.resolve(), exercises, env, "", 0.0, {})
@@ -114,7 +109,7 @@ def _checked(targets: list[Path], exercises: list[str] | None) -> list[str]:
     return exercises
 
 
-def _session(targets: list[Path], exercises: list[str], device: str, timeout_scale: float,
+def _session(targets: list[Path], exercises: list[str], options: GradingOptions,
              *extra: str) -> tuple[GradingState, str, float]:
     """Run the grading suites in pytest; the state holds every check's runs."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -123,8 +118,7 @@ def _session(targets: list[Path], exercises: list[str], device: str, timeout_sca
     args = [
         *(str(suite_path(name)) for name in exercises),
         *(f"--grade-target={target.resolve()}" for target in targets),
-        f"--grade-device={device}",
-        f"--grade-timeout-scale={timeout_scale}",
+        *options.flags(prefix="grade-"),
         f"--rootdir={ROOT}",
         "-p", "grader.plugin",
         "-p", "no:cacheprovider",
@@ -185,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="directory holding exercise modules (default exercises/; repeatable)")
     g.add_argument("--exercise", action="append", metavar="NAME",
                    help=f"grade only this exercise (repeatable): {', '.join(exercise_names())}")
-    g.add_argument("--device", default="all", choices=("cpu", "cuda", "all"))
+    add_flags(g.add_argument)
     g.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                    help=f"where reports go (default {DEFAULT_OUT.relative_to(ROOT)}): "
                         "results.json, or with several targets one folder each and gradebook.csv")
@@ -195,15 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="also write JUnit XML (single target; with several, OUT/<name>/junit.xml)")
     g.add_argument("--fail-under", type=float, metavar="SCORE",
                    help="exit 1 when a submission scores below SCORE")
-    g.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
-                   help="multiply every per-call time limit by F (e.g. 2 on a slow machine)")
     g.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
-    g.add_argument("--quick", action="store_true",
-                   help="leave out the few slow checks (training to a threshold), as a checkoff "
-                        "does: quick feedback while you work; the full grade runs them")
-    g.add_argument("--check", action="append", metavar="PATTERN",
-                   help="grade only the checks whose name matches PATTERN: a part of the name "
-                        "(e.g. confusion_counts) or a glob (test_mcc_*); repeatable")
     g.add_argument("--save-reference", type=Path, metavar="DIR",
                    help="also save every reference result this grading compared with, as "
                         "recordings in DIR (to check that a release holds them)")
@@ -247,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                               "recordings (make release does this)")
     rec.add_argument("--reference", type=Path, default=ROOT / "solutions", metavar="DIR")
     rec.add_argument("--out", type=Path, default=RECORDINGS, metavar="DIR")
-    rec.add_argument("--device", default="all", choices=("cpu", "cuda", "all"))
+    rec.add_argument("--device", default="all", choices=DEVICE_CHOICES)
     c = commands.add_parser("checkoff", help="in class: grade one exercise fast for a TA to sign "
                             "off (writes checkoffs/NAME.json); `checkoff verify`: the instructor's")
     c.add_argument("--exercise", metavar="NAME", help="the exercise to check off")
@@ -375,8 +361,8 @@ def _class_command(args: argparse.Namespace) -> int:
     try:
         gradings = batch.grade_class(
             submissions=args.submissions, out=args.out, roster=roster, exercises=args.exercise,
-            jobs=max(1, args.jobs), device=args.device, resume=args.resume,
-            only=_slice(args.slice), timeout_scale=args.timeout_scale,
+            jobs=max(1, args.jobs), options=GradingOptions.read(partial(getattr, args)),
+            resume=args.resume, only=_slice(args.slice),
             progress=_progress_line(sys.stderr))
     except KeyboardInterrupt as exc:
         path = _write_gradebook(args.out, roster)
@@ -451,9 +437,9 @@ def _grade_command(args: argparse.Namespace) -> int:
                 reports.refuse_directory(path)
             except reports.ReportError as exc:
                 raise UsageError(str(exc)) from None
-    results = grade(targets=targets, exercises=args.exercise, device=args.device,
-                    timeout_scale=args.timeout_scale, checkoff=args.quick,
-                    checks=args.check, save_reference=args.save_reference)
+    results = grade(targets=targets, exercises=args.exercise,
+                    options=GradingOptions.read(partial(getattr, args)),
+                    save_reference=args.save_reference)
     for result in results:
         folder = args.out / Path(result.target).name if several else args.out
         if several:

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, Phase, settings
 from grader import ROOT
 from grader.exercises import declared_points
 from grader.judge import CheckFailure, show
+from grader.options import GradingOptions, add_flags
 from grader.reference import (
     SEED,
     DeviceNotRecorded,
@@ -75,13 +76,14 @@ class GradingState:
     """Everything one pytest session of grading holds, kept in `config.stash`."""
 
     targets: list[Path]
+    options: GradingOptions
     devices: tuple[str, ...]
     sandbox: Sandbox
     reference: LiveReference | RecordedReference
     runs: dict[tuple[str, str, str], list[DeviceRun]] = field(default_factory=dict)
     # (exercise, check) -> (title, points, hidden)
     checks: dict[tuple[str, str], tuple[str, float, bool]] = field(default_factory=dict)
-    # exercise -> points of the checks left out (--grade-checkoff, --grade-check)
+    # exercise -> points of the checks left out (--grade-quick, --grade-check)
     left_out: dict[str, float] = field(default_factory=dict)
     # checks kept by the --grade-check patterns (None: no pattern given)
     selected: int | None = None
@@ -117,10 +119,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grading")
     group.addoption("--grade-target", action="append", default=[], metavar="DIR",
                     help="directory of exercise modules to grade (repeatable; default exercises/)")
-    group.addoption("--grade-device", default="all", choices=("cpu", "cuda", "all"),
-                    help="devices to grade on (default: all present)")
-    group.addoption("--grade-timeout-scale", type=float, default=1.0, metavar="F",
-                    help="multiply every per-call time limit by F (slow machines: F > 1)")
+    add_flags(group.addoption, prefix="grade-")
     group.addoption("--grade-reference", metavar="DIR",
                     help="run the reference modules in DIR live (default: solutions/ when "
                          "present, else the recordings in tests/recordings)")
@@ -128,12 +127,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="read the reference's results from the recordings in DIR")
     group.addoption("--grade-record", action="store_true",
                     help="keep the live reference's results, to be saved as recordings")
-    group.addoption("--grade-checkoff", action="store_true",
-                    help="grade the checkoff subset: leave out checks marked full_grade_only "
-                         "or hidden")
-    group.addoption("--grade-check", action="append", default=[], metavar="PATTERN",
-                    help="grade only the checks whose name matches PATTERN (a part of the "
-                         "name, or a glob such as 'test_mcc_*'; repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -151,12 +144,12 @@ def pytest_configure(config: pytest.Config) -> None:
     targets = [Path(t).resolve() for t in config.getoption("--grade-target")] or [
         ROOT / "exercises"
     ]
-    device = config.getoption("--grade-device")
-    sandbox = Sandbox(startup_allowance=STARTUP_ALLOWANCE
-                      * config.getoption("--grade-timeout-scale"))
+    options = GradingOptions.read(config.getoption, prefix="grade-")
+    sandbox = Sandbox(startup_allowance=STARTUP_ALLOWANCE * options.timeout_scale)
     config.stash[STATE] = GradingState(
         targets=targets,
-        devices=DEVICES if device == "all" else (device,),
+        options=options,
+        devices=DEVICES if options.device == "all" else (options.device,),
         sandbox=sandbox,
         reference=open_reference(sandbox, directory=config.getoption("--grade-reference"),
                                  recordings=config.getoption("--grade-recordings"),
@@ -175,15 +168,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     out the slow checks, and the hidden ones, which a student release lacks, so that a
     checkoff grades the same checks everywhere. --grade-check keeps the checks an author
     (or a student) names, to debug one."""
-    checkoff = config.getoption("--grade-checkoff")
-    patterns = config.getoption("--grade-check")
-    if not checkoff and not patterns:
-        return
     state = config.stash[STATE]
+    quick, patterns = state.options.quick, state.options.check
+    if not quick and not patterns:
+        return
     kept, left_out, points = [], [], {}
     for item in items:
-        slow = item.get_closest_marker("full_grade_only") or item.get_closest_marker("hidden")
-        if (checkoff and slow) or (patterns and not check_matches(item.originalname, patterns)):
+        outside_checkoff = (item.get_closest_marker("full_grade_only")
+                            or item.get_closest_marker("hidden"))
+        unmatched = patterns and not check_matches(item.originalname, patterns)
+        if (quick and outside_checkoff) or unmatched:
             left_out.append(item)
             # Counted once per check, not once per (target, device) it is parametrized with.
             points[(exercise_of(item.module), item.originalname)] = _points(item)
@@ -198,7 +192,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-def check_matches(name: str, patterns: list[str]) -> bool:
+def check_matches(name: str, patterns: tuple[str, ...]) -> bool:
     """A pattern with a wildcard is a glob on the whole name; one without is a part of it."""
     return any(fnmatchcase(name, p if any(c in p for c in "*?[") else f"*{p}*")
                for p in patterns)
@@ -243,10 +237,9 @@ def check(request: pytest.FixtureRequest) -> Check:
         pytest.skip("no CUDA device on this machine")
     state = request.config.stash[STATE]
     marker = request.node.get_closest_marker("call_timeout")
-    scale = request.config.getoption("--grade-timeout-scale")
     return Check(
         state.sandbox, state.reference, target, exercise_of(request.module), device,
-        timeout=(marker.args[0] if marker else DEFAULT_TIMEOUT) * scale,
+        timeout=(marker.args[0] if marker else DEFAULT_TIMEOUT) * state.options.timeout_scale,
     )
 
 
