@@ -10,8 +10,25 @@ from grader import ROOT
 SUITES = ROOT / "tests"
 
 
+# The files an exercise is made of, relative to the checkout (docs/authoring.md's table):
+# the reference, the generated stub, the probes, the grading suite and the known
+# submissions. Anything else an exercise has is optional (a benchmark, a data set).
+EXERCISE_FILES = (
+    "solutions/{name}.py",
+    "exercises/{name}.py",
+    "tests/probes/{name}.py",
+    "tests/test_{name}.py",
+    "grader/tests/variants/{name}.py",
+)
+
+
 def suite_path(name: str) -> Path:
     return SUITES / f"test_{name}.py"
+
+
+def exercise_files(name: str) -> list[str]:
+    """The files of exercise `name`, relative to the checkout, in EXERCISE_FILES' order."""
+    return [template.format(name=name) for template in EXERCISE_FILES]
 
 
 def exercise_names() -> list[str]:

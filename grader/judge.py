@@ -7,10 +7,12 @@ mistake. Nothing here runs student code: values arrive as `grader.wire` data.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import reprlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -38,6 +40,57 @@ def tolerance(dtype: torch.dtype, device: str) -> tuple[float, float]:
     """(rtol, atol) for comparing values of `dtype` computed on `device`."""
     kind = "cuda" if device.startswith("cuda") else "cpu"
     return TOLERANCES.get((dtype, kind), (0.0, 0.0))
+
+
+def scalar_close(actual: float, expected: float, *, device: str = "cpu",
+                 dtype: torch.dtype = torch.float32) -> bool:
+    """Whether two numbers agree within the table's tolerance for `dtype` on `device`.
+
+    float32 by default: the handouts' losses and metrics are computed in float32, even
+    when they are returned as Python floats.
+    """
+    rtol, atol = tolerance(dtype, device)
+    return math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol)
+
+
+def agrees(actual: Any, expected: Any, *, device: str = "cpu",
+           dtype: torch.dtype = torch.float32) -> bool:
+    """`scalar_close` for numbers, elementwise closeness (same shape) for tensors."""
+    if isinstance(expected, torch.Tensor):
+        actual = torch.as_tensor(actual)
+        rtol, atol = tolerance(dtype, device)
+        return actual.shape == expected.shape and bool(
+            torch.isclose(actual.double(), expected.double(), rtol=rtol, atol=atol).all())
+    return scalar_close(float(actual), float(expected), device=device, dtype=dtype)
+
+
+def known_mistake(got: Any, mistakes: dict[str, Any], *, device: str = "cpu",
+                  default: str | None = None) -> str | None:
+    """The advice of the first known mistake whose result `got` agrees with, else `default`.
+
+    mistakes: {advice: what that mistake computes on the case}, numbers or tensors,
+    compared with `agrees`.
+    """
+    return next((advice for advice, value in mistakes.items()
+                 if agrees(got, value, device=device)), default)
+
+
+Oracle = TypeVar("Oracle", bound=Callable[[dict], Any])
+
+
+def case_key(case: dict) -> str:
+    """A hashable key that equals another case's exactly when the cases are equal."""
+    return json.dumps(case, sort_keys=True)
+
+
+def per_case(oracle: Oracle) -> Oracle:
+    """Cache `oracle(case)` by the case's value: a suite grades many submissions.
+
+    The oracle sees the case as JSON reads it back (tuples become lists); callers must not
+    modify what it returns.
+    """
+    cached = functools.cache(lambda key: oracle(json.loads(key)))
+    return functools.wraps(oracle)(lambda case: cached(case_key(case)))  # type: ignore[return-value]
 
 
 def show(value: Any, limit: int = 160) -> str:
@@ -70,6 +123,58 @@ def fail(what: str, *, case: Any = None, expected: Any = None, got: Any = None,
     if hint:
         lines.append(f"hint: {hint}")
     raise CheckFailure("\n".join(lines))
+
+
+def expect_raises(outcome: dict, what: str, problem: str, *, case: Any = None,
+                  exception: str = "ValueError",
+                  hint: str = "validate the inputs first and raise ValueError naming the "
+                  "problem") -> None:
+    """`outcome` is what `tests.probes.raised` observed: fail unless it raised `exception`."""
+    if outcome["raised"] == exception:
+        return
+    got = (f"it raised {outcome['raised']}: {outcome['message']}" if outcome["raised"]
+           else f"it returned {show(outcome['returned'])}")
+    fail(f"{what} should raise {exception} for {problem}, but {got}", case=case, hint=hint)
+
+
+def expect_dict(value: Any, what: str, keys: Iterable[str], *, case: Any = None) -> dict:
+    """A dict holding at least `keys` (a subclass arrives as plain data too)."""
+    keys = list(keys)
+    if not isinstance(value, dict):
+        fail(f"{what} should return a dict with keys {keys}", case=case,
+             got=value, expected=f"a dict with keys {keys}")
+    missing = [key for key in keys if key not in value]
+    if missing:
+        fail(f"{what} returned a dict without {missing}", case=case,
+             expected=keys, got=sorted(value, key=str))
+    return value
+
+
+TRAIN_MODE_HINT = ("call model.train() at the start of every epoch: evaluating (model.eval()) "
+                   "leaves the model in eval mode")
+EVAL_MODE_HINT = ("call model.eval() before evaluating: dropout must be off, or the results "
+                  "are random")
+NO_GRAD_HINT = ("wrap the evaluation in torch.no_grad() (or decorate the function with it): "
+                "no computation graph is needed")
+
+
+def expect_modes(calls: list[dict], what: str, *, training: bool, case: Any = None,
+                 where: str = "") -> None:
+    """Every forward call (`tests.probes.forward_call` records) ran as it should.
+
+    Training: training mode, gradients on. Evaluation: eval mode, under torch.no_grad().
+    `where` names the phase in the message ("in epoch 2's validation").
+    """
+    for call in calls:
+        if call["training"] != training:
+            mode, hint = ("eval", TRAIN_MODE_HINT) if training else ("training", EVAL_MODE_HINT)
+            fail(f"{what} ran the model in {mode} mode{where}", case=case, hint=hint)
+    for call in calls:
+        if call["grad_enabled"] != training:
+            if training:
+                fail(f"{what} ran the model without gradients{where}", case=case,
+                     hint="torch.no_grad() belongs around evaluation only")
+            fail(f"{what} computed gradients{where}", case=case, hint=NO_GRAD_HINT)
 
 
 def describe_type(value: Any) -> str:

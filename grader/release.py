@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
-from grader.exercises import exercise_names, marked_checks, marks_of
+from grader.exercises import exercise_files, exercise_names, marked_checks, marks_of
 from grader.stubs import expected_stubs
 
 MANIFEST = "release.json"
@@ -124,8 +124,8 @@ def _file_hash(path: Path) -> str:
 def _assemble(tree: Path, keep_hidden: bool, exercises: list[str]) -> dict[str, float]:
     """Write every file of the release but the recordings into `tree`; return hidden points."""
     hidden: dict[str, float] = {}
-    left_out = {f"tests/{prefix}{name}.py" for name in set(exercise_names()) - set(exercises)
-                for prefix in ("test_", "probes/")}
+    left_out = {path for name in set(exercise_names()) - set(exercises)
+                for path in exercise_files(name)}
     for name in tracked_files():
         if not name.startswith(SHIPPED) or name.startswith(KEPT_HERE) or name in left_out:
             continue

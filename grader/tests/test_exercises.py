@@ -8,10 +8,13 @@ every check is failed by at least one mutant (a check no mutant fails proves not
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
-from grader.exercises import declared_points, suite_path
+from grader import ROOT
+from grader.exercises import EXERCISE_FILES, declared_points, exercise_files, suite_path
+from grader.release import tracked_files
 from grader.tests.grading import (
     check_name,
     exercise_result,
@@ -31,6 +34,19 @@ def test_points_add_up(exercise):
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.points":
             total += ast.literal_eval(node.args[0])
     assert total == declared_points(exercise)
+
+
+@pytest.mark.parametrize("exercise", per_exercise())
+def test_an_exercise_is_the_five_files_authoring_md_names(exercise):
+    """Adding an exercise is writing its files: none is registered anywhere else, and the
+    tracked files named after it are those five, besides an optional benchmark and data."""
+    authoring = (ROOT / "docs" / "authoring.md").read_text()
+    assert [t for t in EXERCISE_FILES if f"`{t.format(name='<name>')}`" not in authoring] == []
+    named = {name for name in tracked_files()
+             if exercise in Path(name).stem or exercise in Path(name).parent.name}
+    optional = {name for name in named
+                if name.startswith("data/") or name == f"benchmarks/bench_{exercise}.py"}
+    assert sorted(named - optional) == sorted(exercise_files(exercise))
 
 
 @pytest.mark.parametrize("exercise", per_exercise())
