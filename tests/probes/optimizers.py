@@ -17,10 +17,19 @@ import matplotlib
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from grader.by_hand import ByHand
-from tests.probes import DTYPES, raised
+from tests.probes import (
+    DTYPES,
+    SpyClassifier,
+    SpyLoss,
+    SpySGD,
+    flat_parameters,
+    padded_batch,
+    raised,
+    random_proteins,
+)
 
 CLASS_NAMES = {"sgd": "SGDMomentum", "adam": "Adam", "adamw": "AdamW"}
 # The notes' settings, which `make_optimizer` must use (given explicitly to compare with).
@@ -90,7 +99,7 @@ def run_steps(optimizer, flat: list[torch.Tensor], schedule, device: str) -> tor
         for param, grad in zip(flat, grads, strict=True):
             param.grad = None if grad is None else grad.to(device)
         optimizer.step()
-        rows.append(torch.cat([param.detach().reshape(-1) for param in flat]))
+        rows.append(flat_parameters(flat))
     return torch.stack(rows)
 
 
@@ -153,139 +162,76 @@ def make_optimizer_unknown(impl, case: dict, device: str) -> dict:
 # --- the experiment --------------------------------------------------------------------
 
 
-class ProbeProteins(Dataset):
-    """Random solubility-style proteins: item i -> {'sequence': (len,) int64, 'label': ()}."""
-
-    def __init__(self, seed: int, size: int) -> None:
-        generator = torch.Generator().manual_seed(seed)
-        lengths = torch.randint(4, 20, (size,), generator=generator)
-        self.sequences = [torch.randint(1, 21, (int(n),), generator=generator) for n in lengths]
-        self.labels = torch.randint(0, 2, (size,), generator=generator)
-
-    def __len__(self) -> int:
-        return len(self.sequences)
-
-    def __getitem__(self, index: int) -> dict:
-        return {"sequence": self.sequences[index], "label": self.labels[index]}
-
-
-def collate(batch: list[dict]) -> dict:
-    """{'sequence': (B, L) int64 zero-padded, 'mask': (B, L) float32, 'label': (B,) int64}."""
-    width = max(len(item["sequence"]) for item in batch)
-    sequence = torch.zeros(len(batch), width, dtype=torch.int64)  # (B, L)
-    mask = torch.zeros(len(batch), width)  # (B, L)
-    for row, item in enumerate(batch):
-        sequence[row, : len(item["sequence"])] = item["sequence"]
-        mask[row, : len(item["sequence"])] = 1.0
-    return {"sequence": sequence, "mask": mask, "label": torch.stack([i["label"] for i in batch])}
+def collate(items: list[tuple[torch.Tensor, torch.Tensor]]) -> dict:
+    """(sequence (len,) int64, label () int64) items -> a padded solubility batch."""
+    sequences, labels = zip(*items, strict=True)
+    return padded_batch(list(sequences), torch.stack(labels))
 
 
 def probe_loader(seed: int, size: int, batch_size: int) -> DataLoader:
-    """A fixed-order loader; its last batch is shorter when batch_size does not divide size."""
-    return DataLoader(ProbeProteins(seed, size), batch_size=batch_size, shuffle=False,
-                      collate_fn=collate)
+    """A fixed-order loader of random proteins (lengths 4..19); its last batch is shorter when
+    batch_size does not divide size."""
+    generator = torch.Generator().manual_seed(seed)
+    sequences = random_proteins(generator, size, min_length=4, max_length=19)
+    labels = torch.randint(0, 2, (size,), generator=generator)
+    return DataLoader(list(zip(sequences, labels, strict=True)), batch_size=batch_size,
+                      shuffle=False, collate_fn=collate)
 
 
 def fingerprint(sequence: torch.Tensor) -> tuple[int, ...]:
     return (*sequence.shape, int(sequence.sum()), int(sequence[:, 0].sum()))
 
 
-class ProbeClassifier(nn.Module):
-    """Embedding, masked mean pooling, dropout, linear: called as model(sequence, mask).
-
-    Records every forward call: which batch it saw (by `fingerprint`, looked up in
-    `self.batch_names`), `self.training`, `torch.is_grad_enabled()` and the input's device.
-    """
-
-    def __init__(self, dropout: float = 0.0) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(21, 8, padding_idx=0)
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(8, 2)
-        self.batch_names: dict[tuple[int, ...], str] = {}
-        self.calls: list[tuple[str, bool, bool, str]] = []
-        self.zero_grad_calls = 0
-
-    def forward(self, sequence: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        name = self.batch_names.get(fingerprint(sequence), "?")
-        self.calls.append((name, self.training, torch.is_grad_enabled(), str(sequence.device)))
-        _first_forward(self)
-        embedded = self.embedding(sequence) * mask.unsqueeze(-1)  # (B, L, 8)
-        pooled = embedded.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)  # (B, 8)
-        return self.fc(self.dropout(pooled))  # (B, 2)
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.zero_grad_calls += 1
-        super().zero_grad(set_to_none)
+def batch_names(train: DataLoader, val: DataLoader) -> dict[tuple[int, ...], str]:
+    """{fingerprint: "training batch 0", ...} for every batch of both loaders."""
+    return {fingerprint(batch["sequence"]): f"{phase} batch {index}"
+            for phase, loader in (("training", train), ("validation", val))
+            for index, batch in enumerate(loader)}
 
 
-# Every model that ran a forward pass, with its parameters at that first call. Kept in the
-# module, not the model, so that a deep copy of a model is recorded as a model of its own.
+# Every model that ran a forward pass, with its parameters (P,) on the CPU at that first call.
+# Kept in the module, not the model, so that a deep copy of a model is recorded as a model of
+# its own.
 _FIRST_FORWARDS: list[tuple[nn.Module, torch.Tensor]] = []
 
 
-def _first_forward(model: nn.Module) -> None:
-    if not any(seen is model for seen, _ in _FIRST_FORWARDS):
-        flat = torch.cat([p.detach().reshape(-1).cpu() for p in model.parameters()])
-        _FIRST_FORWARDS.append((model, flat.clone()))
+class ProbeClassifier(SpyClassifier):
+    """A SpyClassifier whose forward records also name the batch ("batch": looked up by its
+    `fingerprint` in `batch_names`, "?" if unknown) and that enters `_FIRST_FORWARDS`."""
 
+    def __init__(self, dropout: float = 0.0,
+                 batch_names: dict[tuple[int, ...], str] | None = None,
+                 events: list[str] | None = None) -> None:
+        super().__init__(dropout, events=events)
+        self.batch_names = {} if batch_names is None else batch_names
 
-class CountingSGD(torch.optim.SGD):
-    """torch.optim.SGD that counts its step and zero_grad calls."""
-
-    def __init__(self, params, **settings) -> None:
-        super().__init__(params, **settings)
-        self.step_calls = 0
-        self.zero_grad_calls = 0
-
-    def step(self, closure=None):
-        self.step_calls += 1
-        return super().step(closure)
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.zero_grad_calls += 1
-        super().zero_grad(set_to_none)
-
-
-class RecordingLoss(nn.Module):
-    """Cross-entropy that records (loss value, batch size, grad enabled) of each call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[tuple[float, int, bool]] = []
-
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        loss = nn.functional.cross_entropy(logits, labels)
-        self.records.append((loss.item(), int(labels.shape[0]), torch.is_grad_enabled()))
-        return loss
-
-
-def name_batches(model: ProbeClassifier, train: DataLoader, val: DataLoader) -> None:
-    for prefix, loader in (("train", train), ("val", val)):
-        for index, batch in enumerate(loader):
-            model.batch_names[fingerprint(batch["sequence"])] = f"{prefix} {index}"
+    def record(self, inputs: torch.Tensor, **observed) -> None:
+        super().record(inputs, batch=self.batch_names.get(fingerprint(inputs), "?"), **observed)
+        if not any(seen is self for seen, _ in _FIRST_FORWARDS):
+            _FIRST_FORWARDS.append((self, flat_parameters(self.parameters()).cpu()))
 
 
 def train_with_optimizer(impl, case: dict, device: str) -> dict:
-    """One call of train_with_optimizer with a fixed model, torch's SGD and fixed loaders."""
+    """One call of train_with_optimizer with a fixed model, torch's SGD and fixed loaders.
+
+    "events": the model's and the optimizer's "forward", "zero_grad" and "step" in order.
+    """
     torch.manual_seed(case["seed"])
-    model = ProbeClassifier(dropout=case["dropout"]).to(device)
     train = probe_loader(case["seed"], case["train_size"], case["batch_size"])
     val = probe_loader(case["seed"] + 1, case["val_size"], case["batch_size"])
-    name_batches(model, train, val)
-    optimizer = CountingSGD(model.parameters(), lr=case["lr"], momentum=0.9)
-    criterion = RecordingLoss()
+    model = ProbeClassifier(case["dropout"], batch_names(train, val)).to(device)
+    optimizer = SpySGD(model.parameters(), lr=case["lr"], momentum=0.9, events=model.events)
+    criterion = SpyLoss()
     history = impl.train_with_optimizer(model, optimizer, train, val, criterion, case["epochs"],
                                         device)
     return {
         "history": history,
         "calls": model.calls,
-        "steps": optimizer.step_calls,
-        "zero_grads": optimizer.zero_grad_calls + model.zero_grad_calls,
-        "losses": criterion.records,
+        "events": model.events,
+        "losses": criterion.calls,
         "train_batches": len(train),
         "val_batches": len(val),
-        "parameters": torch.cat([p.detach().reshape(-1) for p in model.parameters()]),
+        "parameters": flat_parameters(model.parameters()),
     }
 
 
@@ -293,7 +239,7 @@ def compare_optimizers(impl, case: dict, device: str) -> dict:
     """compare_optimizers with a model factory of the grader's; then each run redone alone.
 
     Returns the histories, the parameters each trained model had at its first forward
-    pass, the devices it saw, and for each name the history of `train_with_optimizer`
+    pass, the device types it saw, and for each name the history of `train_with_optimizer`
     with `make_optimizer(name)` from that run's initial weights (the model has no dropout
     and the loaders a fixed order, so a faithful run reproduces it exactly).
     """
@@ -304,7 +250,7 @@ def compare_optimizers(impl, case: dict, device: str) -> dict:
                                         seed=case["seed"], names=tuple(case["names"]))
     trained = list(_FIRST_FORWARDS)
     _FIRST_FORWARDS.clear()
-    devices = sorted({call[3] for model, _ in trained for call in model.calls})
+    devices = sorted({call["device"] for model, _ in trained for call in model.calls})
     redone = {}
     for index, name in enumerate(case["names"] if trained else ()):
         # Run i starts where the i-th model trained started (the first one's, if fewer).

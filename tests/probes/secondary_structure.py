@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from data.amino_acids import AMINO_ACIDS
-from tests.probes import raised
+from tests.probes import SpyModule, raised
 
 NUM_STATES = 3
 
@@ -156,19 +156,17 @@ def add_window_context(impl, case: dict, device: str):
 # --- training -------------------------------------------------------------------------
 
 
-class SpyMLP(nn.Module):
-    """A small position-wise MLP that records how and where each forward call ran."""
+class SpyMLP(SpyModule):
+    """A position-wise MLP, x (B, L, F) -> (B, L, 3); each call's record adds its length L."""
 
     def __init__(self, in_features: int, hidden_dim: int = 16, dropout: float = 0.0) -> None:
         super().__init__()
         self.fc1 = nn.Linear(in_features, hidden_dim)
         self.fc2 = nn.Linear(hidden_dim, NUM_STATES)
         self.dropout = nn.Dropout(dropout)
-        self.calls: list[dict] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.calls.append({"training": self.training, "grad": torch.is_grad_enabled(),
-                           "length": x.shape[1], "device": x.device.type})
+        self.record(x, length=x.shape[1])
         return self.fc2(self.dropout(torch.relu(self.fc1(x))))  # (B, L, 3)
 
 

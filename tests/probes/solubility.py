@@ -14,6 +14,8 @@ import tempfile
 import torch
 from torch import nn
 
+from tests.probes import SpyClassifier, SpyLoss, SpySGD, padded_batch, solubility_batches
+
 # ---------------------------------------------------------------------------- data
 
 
@@ -135,116 +137,42 @@ def padding_row(impl, case: dict, device: str) -> dict:
 
 # ---------------------------------------------------------------------------- training
 
-
-class WatchedClassifier(nn.Module):
-    """A small solubility-style model that records its mode and grad mode on each call."""
-
-    def __init__(self, seed: int, dropout: float = 0.0) -> None:
-        super().__init__()
-        generator = torch.Generator().manual_seed(seed)
-        self.embedding = nn.Embedding(21, 6, padding_idx=0)
-        self.fc = nn.Linear(6, 2)
-        self.dropout = dropout
-        with torch.no_grad():
-            self.embedding.weight.copy_(torch.randn(21, 6, generator=generator))
-            self.embedding.weight[0] = 0.0
-            self.fc.weight.copy_(torch.randn(2, 6, generator=generator) * 0.5)
-            self.fc.bias.copy_(torch.randn(2, generator=generator) * 0.1)
-        self.calls: list[dict] = []
-        self.zero_grad_calls = 0
-
-    def forward(self, sequence: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        self.calls.append({
-            "training": self.training,
-            "grad_enabled": torch.is_grad_enabled(),
-            "device": str(sequence.device),
-        })
-        embedded = self.embedding(sequence) * mask.unsqueeze(-1)  # (B, L, 6)
-        pooled = embedded.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)  # (B, 6)
-        pooled = nn.functional.dropout(pooled, self.dropout, self.training)
-        return self.fc(pooled)  # (B, 2)
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.zero_grad_calls += 1
-        super().zero_grad(set_to_none)
-
-
-class WatchedSGD(torch.optim.SGD):
-    """Plain SGD (an update shows any gradient error) that records each step's gradient."""
-
-    def __init__(self, params, lr: float) -> None:
-        super().__init__(params, lr=lr)
-        self.steps: list[dict] = []
-        self.zero_grad_calls = 0
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.zero_grad_calls += 1
-        super().zero_grad(set_to_none)
-
-    def step(self, closure=None):
-        grads = [p.grad for group in self.param_groups for p in group["params"]
-                 if p.grad is not None]
-        norm = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])) if grads else None
-        self.steps.append({"grad_norm": None if norm is None else norm.item()})
-        return super().step(closure)
-
-
-def training_batches(case: dict) -> list[dict]:
-    """Solubility batches on the CPU, of the sizes in `case['batch_sizes']`."""
-    generator = torch.Generator().manual_seed(case["seed"])
-    batches = []
-    for size in case["batch_sizes"]:
-        lengths = torch.randint(1, 20, (size,), generator=generator)
-        width = int(lengths.max())
-        mask = (torch.arange(width) < lengths[:, None]).float()  # (B, L)
-        tokens = torch.randint(1, 21, (size, width), generator=generator)
-        batches.append({
-            "sequence": tokens * mask.long(),
-            "mask": mask,
-            "label": torch.randint(0, 2, (size,), generator=generator),
-        })
-    return batches
-
-
-class WatchedCrossEntropy(nn.CrossEntropyLoss):
-    """Cross-entropy that records each call's loss and batch size."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[tuple[float, int]] = []
-
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        loss = super().forward(logits, labels)
-        self.calls.append((loss.item(), int(labels.shape[0])))
-        return loss
+# The training checks' proteins have 1 to 19 residues: their cases' gradient norms (see
+# tests/test_solubility.py) were measured on these batches.
+TRAINING_MAX_LENGTH = 19
 
 
 def one_epoch(impl, case: dict, device: str) -> dict:
-    """train_one_epoch with plain SGD on a watched model from fixed weights."""
-    model = WatchedClassifier(case["seed"]).to(device)
-    optimizer = WatchedSGD(model.parameters(), lr=case["lr"])
+    """train_one_epoch with plain SGD on a spy model from fixed weights.
+
+    `events`: the model's and the optimizer's calls in order; `grad_norms`: the norm of
+    the gradient each optimizer.step() used.
+    """
+    model = SpyClassifier(seed=case["seed"], width=6).to(device)
+    optimizer = SpySGD(model.parameters(), lr=case["lr"], events=model.events)
     kwargs = {} if case["max_grad_norm"] == "default" else {"max_grad_norm": case["max_grad_norm"]}
     model.eval()  # train_one_epoch must switch to training mode itself
-    criterion = WatchedCrossEntropy()
-    batches = training_batches(case)
+    criterion = SpyLoss()
+    batches = solubility_batches(case["seed"], case["batch_sizes"],
+                                 max_length=TRAINING_MAX_LENGTH)
     loss = impl.train_one_epoch(model, batches, criterion, optimizer, device, **kwargs)
     return {
         "loss": loss,
         "batch_losses": criterion.calls,
         "parameters": {name: p.detach() for name, p in model.named_parameters()},
-        "steps": optimizer.steps,
-        "zero_grad_calls": optimizer.zero_grad_calls + model.zero_grad_calls,
+        "grad_norms": [gradient.norm().item() for gradient in optimizer.step_gradients],
+        "events": model.events,
         "calls": model.calls,
     }
 
 
 def evaluation(impl, case: dict, device: str) -> dict:
-    """evaluate on a watched model with the case's dropout that starts in training mode."""
-    model = WatchedClassifier(case["seed"], dropout=case["dropout"]).to(device)
+    """evaluate on a spy model with the case's dropout that starts in training mode."""
+    model = SpyClassifier(seed=case["seed"], width=6, dropout=case["dropout"]).to(device)
     model.train()
-    loss, probabilities, labels = impl.evaluate(
-        model, training_batches(case), nn.CrossEntropyLoss(), device
-    )
+    batches = solubility_batches(case["seed"], case["batch_sizes"],
+                                 max_length=TRAINING_MAX_LENGTH)
+    loss, probabilities, labels = impl.evaluate(model, batches, nn.CrossEntropyLoss(), device)
     return {
         "loss": loss,
         "probabilities": probabilities,
@@ -293,12 +221,8 @@ class WatchedValidation:
 
 
 def _labelled(labels: list[int]) -> dict:
-    size = len(labels)
-    return {
-        "sequence": torch.ones(size, 4, dtype=torch.int64),
-        "mask": torch.ones(size, 4),
-        "label": torch.tensor(labels, dtype=torch.int64),
-    }
+    """A batch of identical 4-residue proteins with these labels."""
+    return padded_batch([torch.ones(4, dtype=torch.int64)] * len(labels), torch.tensor(labels))
 
 
 class OptimizerLog:
