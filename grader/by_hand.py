@@ -35,11 +35,21 @@ class ByHand:
     advice: str
 
 
+def rule_of(exercise: str) -> ByHand | None:
+    """The exercise's rule: `BY_HAND` in its probes module, if it has one."""
+    return getattr(importlib.import_module(f"tests.probes.{exercise}"), "BY_HAND", None)
+
+
+def library(dotted: str):
+    """The library callable a rule names ("torch.optim.Adam"), imported."""
+    module_name, _, attribute = dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
 def enforce(rule: ByHand, exercise: str, path: str) -> None:
     """Wrap every callable `rule` names, for the submission `exercise` loaded from `path`."""
     for dotted in sorted({d for names in rule.uses.values() for d in names}):
-        module_name, _, attribute = dotted.rpartition(".")
-        target = getattr(importlib.import_module(module_name), attribute)
+        target = library(dotted)
         banned_for = tuple(name for name, names in rule.uses.items() if dotted in names)
         check = functools.partial(_check, dotted, banned_for, rule.advice, exercise, path)
         if isinstance(target, type):  # every method it defines: what a subclass inherits

@@ -106,6 +106,7 @@ class GradingState:
                     runs = self.runs.get((str(target), name, check_name), [])
                     exercise.checks.append(CheckResult(name, check_name, title, points, runs,
                                                        hidden=secret))
+            exercise.void_if_tampered()
             results.append(exercise)
         errors = sum(run.outcome == RunOutcome.ERROR
                      for e in results for c in e.checks for run in c.runs)
@@ -276,7 +277,7 @@ class Check:
             return outcome.value
         error = StudentError(outcome, _explain(outcome, case))
         if outcome.kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH, ErrorKind.IMPORT,
-                            ErrorKind.MISSING_MODULE):
+                            ErrorKind.MISSING_MODULE, ErrorKind.TAMPERING):
             self._broken = error
         raise error
 
@@ -307,6 +308,8 @@ def _explain(outcome: Outcome, case: Any) -> str:
         return "not implemented yet (raises NotImplementedError)"
     if outcome.kind in (ErrorKind.IMPORT, ErrorKind.MISSING_MODULE, ErrorKind.INTERNAL):
         return outcome.message
+    if outcome.kind == ErrorKind.TAMPERING:
+        return f"tampering, so no check of this exercise counts:\n{outcome.message}"
     where = f" on case {show(case)}" if case is not None else ""
     if outcome.kind == ErrorKind.MISSING_NAME:
         return f"{outcome.message}{where}: a required function or class is missing"
@@ -359,8 +362,9 @@ def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -
                    else RunOutcome.FAILED)
         rule = (exc.outcome.message.removeprefix("ByHandViolation: ")
                 if exc.outcome.kind == ErrorKind.BY_HAND else "")
+        tampering = exc.outcome.message if exc.outcome.kind == ErrorKind.TAMPERING else ""
         return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds,
-                         by_hand=rule)
+                         by_hand=rule, tampering=tampering)
     if isinstance(exc, CheckFailure):
         check = item.funcargs.get("check")
         return DeviceRun(device, RunOutcome.FAILED,

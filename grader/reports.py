@@ -121,7 +121,8 @@ def gradescope(result: SubmissionResult) -> dict:
                                    "status": e.status,
                                    # Only where a rule was broken: staff filter on it.
                                    **({"by_hand_violations": e.by_hand_violations}
-                                      if e.by_hand_violations else {})}
+                                      if e.by_hand_violations else {}),
+                                   **({"tampering": e.tampering} if e.tampering else {})}
                           for e in result.exercises},
         },
     }

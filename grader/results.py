@@ -36,6 +36,7 @@ class DeviceRun:
     message: str = ""
     seconds: float = 0.0
     by_hand: str = ""  # the by-hand rule the submission broke here, for staff (grader.by_hand)
+    tampering: str = ""  # how it reached into the grader here (grader.source_rules)
 
 
 @dataclass
@@ -116,6 +117,22 @@ class ExerciseResult:
                        if run.by_hand})
 
     @property
+    def tampering(self) -> list[str]:
+        """How the submission reached into the grader, once each: then no check counts."""
+        return sorted({run.tampering for check in self.checks for run in check.runs
+                       if run.tampering})
+
+    def void_if_tampered(self) -> None:
+        """Fail every passed run once tampering is found (it may be found after some passed):
+        nothing such code returned can be trusted."""
+        if self.tampering:
+            for check in self.checks:
+                for run in check.runs:
+                    if run.outcome == RunOutcome.PASSED:
+                        run.outcome = RunOutcome.FAILED
+                        run.message = "not counted: your code tampered with the grader"
+
+    @property
     def first_failure(self) -> CheckResult | None:
         return next((check for check in self.checks if not check.passed), None)
 
@@ -127,6 +144,7 @@ class ExerciseResult:
             "status": self.status,
             "hidden_points": self.hidden_points,
             "by_hand_violations": self.by_hand_violations,
+            "tampering": self.tampering,
             "checks": [check.to_dict() for check in self.checks],
         }
 

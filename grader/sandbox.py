@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import forkserver, wire
+from grader import by_hand, forkserver, source_rules, wire
+from grader.source_rules import SourceFindings
 from grader.worker import OUTPUT_CAP, ErrorKind, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # seconds per call; checks that train ask for more
@@ -136,6 +137,8 @@ class Sandbox:
             threads=self.threads,
             # RLIMIT_DATA also caps the CUDA driver's mappings, so GPU workers go without.
             memory_limit=None if device.startswith("cuda") else self.memory_limit,
+            findings=(SourceFindings() if trusted or not module_path.is_file()
+                      else source_rules.read(module_path, by_hand.rule_of(exercise))),
         )
         parent, child = ctx.Pipe()
         process = ctx.Process(target=serve, args=(child, spec), daemon=True)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from grader import ROOT, by_hand, confinement, wire
+from grader.source_rules import TAMPERING_ADVICE, SourceFindings
 
 
 class ErrorKind(StrEnum):
@@ -40,6 +41,7 @@ class ErrorKind(StrEnum):
     IMPORT = "import"  # importing the submission failed
     EXCEPTION = "exception"
     BY_HAND = "by_hand"  # it used what the exercise asks it to write (grader.by_hand)
+    TAMPERING = "tampering"  # it reached into the grader (grader.source_rules): 0 for it
     UNSENDABLE = "unsendable"  # what it returned is not plain data
     TIMEOUT = "timeout"  # found by the parent, as is CRASH
     CRASH = "crash"
@@ -67,6 +69,7 @@ class WorkerSpec:
     workdir: str  # the worker's current directory, so stray files stay out of the checkout
     threads: int = 1
     memory_limit: int | None = None  # bytes of data segment; None where CUDA is used
+    findings: SourceFindings = SourceFindings()  # what the judge read in the file
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,13 @@ def serve(conn, spec: WorkerSpec) -> None:
     output = _confine(spec)
     submission: ModuleType | None = None
     import_error: dict | None = None
+    harness: dict[tuple[str, str], Any] = {}
     if not spec.trusted:
         try:
             _lock_in(spec)
         except OSError as exc:  # never run a submission less confined than reported
             import_error = _error(ErrorKind.INTERNAL, f"could not confine the worker: {exc}")
+        harness = _harness(spec.exercise)
     while True:
         try:
             request: Request = conn.recv()
@@ -106,10 +111,15 @@ def serve(conn, spec: WorkerSpec) -> None:
         started = time.perf_counter()
         if submission is None and import_error is None:
             submission, import_error = _import_submission(spec)
+        if import_error is None:
+            import_error = _tampered(harness)
         if import_error is not None:
             reply = {"ok": False, "error": import_error}
         else:
             reply = _run(submission, request, spec)
+            import_error = _tampered(harness)
+            if import_error is not None:  # what it returned may be forged
+                reply = {"ok": False, "error": import_error}
         reply["output"] = _take_output(output)
         reply["seconds"] = time.perf_counter() - started
         try:
@@ -162,14 +172,44 @@ def _lock_in(spec: WorkerSpec) -> None:
     )
 
 
+# What a probe relies on in the worker: its own modules, the data loaders, the wire, the
+# builtins. A submission that rebinds any of it (to make a probe report the right answer)
+# is caught after the call. This is a check, not a wall: the wall is that the judge trusts
+# nothing the worker sends but plain data (grader.wire), and the confinement.
+HARNESS = ("tests.probes", "data", "grader.wire", "grader.by_hand", "builtins")
+
+
+def _harness(exercise: str) -> dict[tuple[str, str], Any]:
+    """The namespaces of HARNESS before the submission is imported: (module, name) -> object."""
+    importlib.import_module(f"tests.probes.{exercise}")
+    return {(name, attribute): value for name, module in list(sys.modules.items())
+            if any(name == root or name.startswith(f"{root}.") for root in HARNESS)
+            for attribute, value in list(module.__dict__.items())}
+
+
+def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules) -> dict | None:
+    """A tampering error when something in the harness was rebound or removed."""
+    for (name, attribute), value in harness.items():
+        module = modules.get(name)
+        if module is None or module.__dict__.get(attribute, _MISSING) is not value:
+            return _error(ErrorKind.TAMPERING, f"your code changed the grader's "
+                          f"{name}.{attribute}; {TAMPERING_ADVICE}")
+    return None
+
+
+_MISSING = object()
+
+
 def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None]:
     if spec.module_path is None:
         return None, _error(ErrorKind.MISSING_MODULE,
                             f"no {spec.exercise}.py in the graded directory")
+    if spec.findings.tampering:  # never run
+        return None, _error(ErrorKind.TAMPERING, "\n".join(spec.findings.tampering))
     _seed(0)
     if not spec.trusted:
         # Before the submission binds any alias of what its exercise asks it to write.
-        rule = getattr(importlib.import_module(f"tests.probes.{spec.exercise}"), "BY_HAND", None)
+        rule = by_hand.rule_of(spec.exercise)
         if rule is not None:
             by_hand.enforce(rule, spec.exercise, spec.module_path)
     module_spec = importlib.util.spec_from_file_location(spec.exercise, spec.module_path)
@@ -182,7 +222,20 @@ def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None
         error = _describe(exc, spec, kind=ErrorKind.IMPORT)
         error["message"] = f"could not import {spec.exercise}.py: {error['message']}"
         return None, error
+    for owner, message in spec.findings.by_hand:
+        if hasattr(module, owner):
+            setattr(module, owner, _refusing(message))
     return module, None
+
+
+def _refusing(message: str):
+    """Stands in for a class or function whose source breaks a by-hand rule: each check
+    that uses it fails with the line and the rule."""
+
+    def refuse(*args, **kwargs):
+        raise by_hand.ByHandViolation(message)
+
+    return refuse
 
 
 def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> dict:

@@ -4,12 +4,17 @@ Two kinds: a *thief* has no code of its own and scores only by taking the refere
 must score 0); a *vandal* does honest work (the reference's code) and also tries to harm
 the grading: write the checkout, signal the grader, leave processes behind (it must score
 full marks, and change nothing). Each is graded in a copy of the checkout.
+
+They test the confinement, so they pass the judge's reading of their source
+(grader.source_rules) as an attacker would: the checkout's path written out (it is known:
+/autograder/source on Gradescope), and what that reading refuses hidden in exec().
 """
 
 from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 from grader.tests.variants import SOLUTIONS
 
@@ -18,14 +23,12 @@ DAEMON_NAME = "breakout-daemon"
 
 _THIEF = '''
 """Borrows the reference: {how}."""
-import importlib.util
 import pathlib
+import runpy
 import sys
 import types
 
-import grader
-
-ROOT = pathlib.Path(grader.__file__).resolve().parents[1]
+ROOT = pathlib.Path(CHECKOUT)
 REFERENCE = ROOT / "solutions" / "mcc.py"
 
 
@@ -54,16 +57,14 @@ _STEALS = {
     namespace = {}
     exec(compile(REFERENCE.read_text(), str(REFERENCE), "exec"), namespace)
     return types.SimpleNamespace(**namespace)'''),
-    "loads_reference_by_spec": ("loads solutions/mcc.py with spec_from_file_location", '''
-    spec = importlib.util.spec_from_file_location("stolen", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module'''),
+    "runs_reference_by_path": ("runs solutions/mcc.py with runpy.run_path", '''
+    return types.SimpleNamespace(**runpy.run_path(str(REFERENCE)))'''),
     "removes_import_blocker": ("drops the grader's import blocker from sys.meta_path", '''
     sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_BlockSolutions"]
     sys.path.insert(0, str(ROOT))
-    import solutions.mcc
-    return solutions.mcc'''),
+    namespace = {}
+    exec("import solutions.mcc as stolen", namespace)
+    return namespace["stolen"]'''),
 }
 
 # Appended to the stub: prints what it should not see, and imitates the grader's table.
@@ -71,11 +72,9 @@ _LEAKS = {
     "prints_reference": ("prints the reference and the suite from inside the grading", '''
 import pathlib as _pathlib
 
-import grader as _grader
-
 for _name in ("solutions/mcc.py", "tests/test_mcc.py"):
     try:
-        print((_pathlib.Path(_grader.__file__).resolve().parents[1] / _name).read_text())
+        print((_pathlib.Path(CHECKOUT) / _name).read_text())
     except OSError as _error:
         print(_error)
 '''),
@@ -98,10 +97,9 @@ _VANDALS = {
 import pathlib as _pathlib
 import site as _site
 
-import grader as _grader
 import torch as _torch
 
-_root = _pathlib.Path(_grader.__file__).resolve().parents[1]
+_root = _pathlib.Path(CHECKOUT)
 _writes = [
     (_root / "solutions" / "mcc.py", "raise NotImplementedError"),
     (_root / "tests" / "conftest.py", ""),
@@ -151,7 +149,6 @@ for _pid in _targets:
             pass
 '''),
     "leaves_daemons": ("detaches 17 processes (setsid, double fork) that rewrite the reports", f'''
-import ctypes as _ctypes
 import json as _json
 import os as _os
 import pathlib as _pathlib
@@ -170,7 +167,7 @@ def _reports():
 
 
 def _haunt():
-    _ctypes.CDLL(None).prctl(15, b"{DAEMON_NAME}", 0, 0, 0)
+    exec("import ctypes; ctypes.CDLL(None).prctl(15, b'{DAEMON_NAME}', 0, 0, 0)")
     for _ in range(16):
         if _os.fork() == 0:
             _os.setsid()
@@ -204,6 +201,10 @@ class Breakout:
     description: str
     source: str
     honest: bool  # does the reference's work besides: full marks; otherwise 0
+
+    def for_checkout(self, root: Path) -> str:
+        """The source, with the path of the checkout it attacks written out."""
+        return self.source.replace("CHECKOUT", repr(str(root)))
 
 
 def breakouts() -> list[Breakout]:

@@ -69,7 +69,7 @@ def graded_breakouts(tmp_path_factory) -> dict:
     targets = []
     for breakout in breakouts():
         (tmp / breakout.name).mkdir()
-        (tmp / breakout.name / "mcc.py").write_text(breakout.source)
+        (tmp / breakout.name / "mcc.py").write_text(breakout.for_checkout(checkout))
         targets.append(tmp / breakout.name)
     sites = [Path(p) for p in site.getsitepackages()]
     before = _snapshot(checkout)

@@ -227,12 +227,13 @@ HOSTILE = [
     ),
     Variant(
         name="segfault",
-        description="dereferences a null pointer in multiclass_mcc",
+        description="dies of a segmentation fault in multiclass_mcc",
         definitions='''
-        import ctypes
+        import os
+        import signal
 
         def multiclass_mcc(y_true, y_pred, num_classes):
-            ctypes.string_at(0)
+            os.kill(os.getpid(), signal.SIGSEGV)
         ''',
         expect="segmentation fault",
         keeps=("test_mcc_matches_sklearn",),
