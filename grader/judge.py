@@ -262,6 +262,21 @@ def expect_float_list(values: Any, what: str, *, case: Any = None) -> list[float
             for index, value in enumerate(values)]
 
 
+def expect_history(value: Any, what: str, keys: Iterable[str], *, epochs: int | None = None,
+                   case: Any = None) -> dict[str, list[float]]:
+    """A training history: a dict holding one Python float per epoch under each of `keys`
+    (`epochs` of them when the case fixes it, else as many under each key)."""
+    history = expect_dict(value, what, keys, case=case)
+    lists = {key: expect_float_list(history[key], f"{what}['{key}']", case=case) for key in keys}
+    wanted = len(next(iter(lists.values()))) if epochs is None else epochs
+    for key, values in lists.items():
+        if len(values) != wanted:
+            fail(f"{what}['{key}'] should hold one value per epoch", case=case, got=values,
+                 expected=f"{wanted} values" + ("" if epochs else f", as {what} has under "
+                                                 f"'{next(iter(lists))}'"))
+    return lists
+
+
 def assert_close(
     actual: torch.Tensor,
     expected: torch.Tensor,

@@ -8,8 +8,6 @@ seen where it happens, not only in the parameters at the end.
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 
 import pytest
@@ -20,8 +18,19 @@ import torch
 import torch._dynamo  # noqa: F401
 from hypothesis import example, given, settings
 
-from grader.judge import assert_close, expect_float, expect_tensor, fail
+from grader.judge import (
+    agrees,
+    assert_close,
+    expect_float,
+    expect_modes,
+    expect_tensor,
+    fail,
+    known_mistake,
+    per_case,
+    scalar_close,
+)
 from tests import strategies
+from tests.probes import flat_gradient, flat_parameters
 from tests.probes import grad_accumulation as probes
 
 EXERCISE_POINTS = 20
@@ -29,34 +38,26 @@ EXERCISE_POINTS = 20
 SCALE_ADVICE = "scale each micro-batch loss by its share of the samples, n_i / N"
 
 
-def key(case: dict) -> str:
-    return json.dumps(case, sort_keys=True)
-
-
-def matches(actual: torch.Tensor, candidate: torch.Tensor) -> bool:
-    return actual.shape == candidate.shape and bool(
-        torch.allclose(actual.double(), candidate.double(), rtol=1e-5, atol=1e-8))
-
-
-def constant_ratio(actual: torch.Tensor, expected: torch.Tensor) -> float | None:
+def constant_ratio(actual: torch.Tensor, expected: torch.Tensor, device: str) -> float | None:
     """r when actual = r * expected (r != 1), else None."""
     mask = expected.abs() > 1e-6
     if not bool(mask.any()):
         return None
-    ratios = actual.double()[mask] / expected.double()[mask]
-    ratio = ratios.median().item()
-    if math.isclose(ratio, 1.0, rel_tol=1e-4) or not matches(actual, ratio * expected):
+    ratio = (actual.double()[mask] / expected.double()[mask]).median().item()
+    if math.isclose(ratio, 1.0, rel_tol=1e-4) or not agrees(actual, ratio * expected,
+                                                             device=device):
         return None
     return ratio
 
 
 # ----------------------------------------------------------------------------- oracles
+# The oracles compute in float64, whatever the case's dtype.
 
 
-@functools.cache
-def oracle_micro_batches(case_key: str) -> dict:
+@per_case
+def oracle_micro_batches(case: dict) -> dict:
     """The one-batch gradient and loss, and each micro-batch's own mean-loss gradient."""
-    case = {**json.loads(case_key), "dtype": "float64"}
+    case = {**case, "dtype": "float64"}
     loss_function = probes.loss_function(case)
     micro_batches = probes.make_micro_batches(case)
     model = probes.make_model(case)
@@ -69,17 +70,17 @@ def oracle_micro_batches(case_key: str) -> dict:
         micro_model = probes.make_model(case)
         micro_loss = loss_function(micro_model(x), y)
         micro_loss.backward()
-        gradients.append(probes.flat_gradient(micro_model))
+        gradients.append(flat_gradient(micro_model.parameters()))
         losses.append(micro_loss.item())
     stale = torch.cat([g.flatten() for g in probes.stale_gradients(case, model)])
-    return {"gradient": probes.flat_gradient(model), "loss": loss.item(), "stale": stale,
-            "micro_gradients": gradients, "micro_losses": losses, "sizes": case["sizes"]}
+    return {"gradient": flat_gradient(model.parameters()), "loss": loss.item(), "stale": stale,
+            "micro_gradients": gradients, "micro_losses": losses}
 
 
-@functools.cache
-def oracle_epoch(case_key: str) -> dict:
+@per_case
+def oracle_epoch(case: dict) -> dict:
     """Large-batch training: each group of micro-batches concatenated into one batch."""
-    case = {**json.loads(case_key), "dtype": "float64"}
+    case = {**case, "dtype": "float64"}
     loss_function = probes.loss_function(case)
     model = probes.make_model(case)
     optimizer = torch.optim.SGD(model.parameters(), lr=case["lr"])
@@ -93,10 +94,10 @@ def oracle_epoch(case_key: str) -> dict:
         optimizer.zero_grad()
         loss = loss_function(model(inputs), targets)
         loss.backward()
-        unclipped_gradients.append(probes.flat_gradient(model).clone())
+        unclipped_gradients.append(flat_gradient(model.parameters()).clone())
         if "max_grad_norm" in case:
             torch.nn.utils.clip_grad_norm_(model.parameters(), case["max_grad_norm"])
-        step_gradients.append(probes.flat_gradient(model).clone())
+        step_gradients.append(flat_gradient(model.parameters()).clone())
         optimizer.step()
         losses.append(loss.item())
         sizes.append(len(targets))
@@ -105,7 +106,7 @@ def oracle_epoch(case_key: str) -> dict:
         "step_gradients": torch.stack(step_gradients),  # (S, P)
         "unclipped_gradients": torch.stack(unclipped_gradients),  # (S, P)
         "first_step_clipped_per_micro_batch": first_step_clipped_per_micro_batch(case),
-        "parameters": probes.flat_parameters(model),
+        "parameters": flat_parameters(model.parameters()),
         "losses": losses,
         "sizes": sizes,
         "mean_loss": sum(loss * n for loss, n in zip(losses, sizes, strict=True)) / sum(sizes),
@@ -129,51 +130,53 @@ def first_step_clipped_per_micro_batch(case: dict) -> torch.Tensor | None:
     for inputs, targets in group:
         (loss_function(model(inputs), targets) * (len(targets) / total)).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), case["max_grad_norm"])
-    return probes.flat_gradient(model)
+    return flat_gradient(model.parameters())
 
 
 # --------------------------------------------------------------- accumulate_gradients
 
 
-def accumulated_gradient_hint(case: dict, got: torch.Tensor) -> str | None:
-    """Name the mistake whose gradient `got` (stale part removed) is."""
-    oracle = oracle_micro_batches(key(case))
-    sizes, total = oracle["sizes"], sum(oracle["sizes"])
-    micro = oracle["micro_gradients"]
-    if len(set(sizes)) > 1 and matches(got, sum(micro) / len(micro)):
-        return ("every micro-batch got the same weight: scale each loss by n_i / N (its share "
-                "of the samples), not by 1 / number of micro-batches, which is wrong when the "
-                "sizes differ")
-    if len(micro) > 1 and any(matches(got, micro[-1] * scale)
-                              for scale in (sizes[-1] / total, 1 / len(micro), 1.0)):
+def accumulated_gradient_hint(case: dict, added: torch.Tensor, device: str) -> str | None:
+    """Name the mistake whose gradient `added` (the growth of .grad) is."""
+    oracle = oracle_micro_batches(case)
+    sizes, micro = case["sizes"], oracle["micro_gradients"]
+    mistakes = {}
+    if case.get("stale"):
+        mistakes["the .grad that was already there was lost, replaced instead of added to: "
+                 "accumulate_gradients must not zero the gradients (the caller zeroes once per "
+                 "effective batch)"] = oracle["gradient"] - oracle["stale"]
+    if len(set(sizes)) > 1:  # with equal sizes these are multiples of the one-batch gradient
+        mistakes["every micro-batch got the same weight: scale each loss by n_i / N (its share "
+                 "of the samples), not by 1 / number of micro-batches, which is wrong when the "
+                 "sizes differ"] = sum(micro) / len(micro)
+        mistakes[f"each micro-batch's mean loss was backpropagated unscaled: {SCALE_ADVICE}"
+                 ] = sum(micro)
+    hint = known_mistake(added, mistakes, device=device)
+    if hint is not None:
+        return hint
+    if len(micro) > 1 and any(agrees(added, micro[-1] * scale, device=device)
+                              for scale in (sizes[-1] / sum(sizes), 1 / len(micro), 1.0)):
         return ("only the last micro-batch's gradient is left: never zero the gradients "
                 "between micro-batches, let backward() add them up")
-    ratio = constant_ratio(got, oracle["gradient"])
+    ratio = constant_ratio(added, oracle["gradient"], device)
     if ratio is not None:
         return f"the gradient is {ratio:.4g}x the one-batch gradient: {SCALE_ADVICE}"
-    if matches(got, sum(micro)):
-        return f"each micro-batch's mean loss was backpropagated unscaled: {SCALE_ADVICE}"
     return None
 
 
-def check_accumulated(check, case: dict) -> dict:
+def check_accumulated(check, case: dict) -> None:
     """Run accumulate_gradients on `case`; compare .grad with the one-batch gradient."""
     got = check.student(probes.accumulate, case)
     gradient = expect_tensor(got["gradient"], "the parameters' .grad after accumulate_gradients",
-                             case=case, device=check.device)
-    oracle = oracle_micro_batches(key(case))
-    added = gradient.double() - oracle["stale"] if case.get("stale") else gradient.double()
-    if case.get("stale") and matches(gradient, oracle["gradient"]):
-        fail("accumulate_gradients: the .grad that was already there was lost", case=case,
-             hint="the existing .grad was replaced instead of added to: accumulate_gradients "
-             "must not zero the gradients (the caller zeroes once per effective batch)")
+                             case=case, device=check.device).double()
+    oracle = oracle_micro_batches(case)
+    added = gradient - oracle["stale"] if case.get("stale") else gradient
     what = ("the growth of .grad (after minus before)" if case.get("stale")
             else "the parameters' .grad")
     assert_close(added, oracle["gradient"],
                  f"accumulate_gradients: {what} vs the gradient of the mean loss over all "
                  f"{sum(case['sizes'])} samples as one batch", case=case, device=check.device,
-                 hint=accumulated_gradient_hint(case, added))
-    return got
+                 hint=lambda actual, _: accumulated_gradient_hint(case, actual, check.device))
 
 
 FOUR_EQUAL = {"seed": 1, "task": "classification", "in_features": 4, "hidden": 6, "outputs": 3,
@@ -210,32 +213,26 @@ def test_accumulate_adds_to_existing_grad(check):
         check_accumulated(check, case)
 
 
-def check_accumulated_loss(check, case: dict) -> None:
-    got = check.student(probes.accumulate, case)
-    returned = expect_float(got["returned"], "accumulate_gradients' return value", case=case)
-    oracle = oracle_micro_batches(key(case))
-    expected, losses = oracle["loss"], oracle["micro_losses"]
-    if math.isclose(returned, expected, rel_tol=1e-6, abs_tol=1e-9):
-        return
-    hint = None
-    if math.isclose(returned, losses[-1], rel_tol=1e-6):
-        hint = ("it is the loss of the last micro-batch: return the mean loss over all "
-                "samples of all micro-batches")
-    elif math.isclose(returned, sum(losses), rel_tol=1e-6):
-        hint = "it is the sum of the micro-batch means: weight each by n_i / N"
-    elif math.isclose(returned, sum(losses) / len(losses), rel_tol=1e-6):
-        hint = ("it is the plain average of the micro-batch means: weight each by its number "
-                "of samples, n_i / N")
-    fail("accumulate_gradients returned the wrong loss (the mean over all samples, as one "
-         "batch)", case=case, expected=expected, got=returned, hint=hint)
-
-
 @pytest.mark.points(2)
 def test_accumulate_returns_mean_loss(check):
     """accumulate_gradients returns the mean loss over all samples of all micro-batches"""
     for case in (FOUR_EQUAL, {**FOUR_EQUAL, "task": "regression", "outputs": 2},
                  RAGGED, {**RAGGED, "seed": 7, "sizes": [1, 7, 4, 4]}):
-        check_accumulated_loss(check, case)
+        got = check.student(probes.accumulate, case)
+        returned = expect_float(got["returned"], "accumulate_gradients' return value", case=case)
+        oracle = oracle_micro_batches(case)
+        # The probe's model and data are float64, and so is the loss it returns.
+        if scalar_close(returned, oracle["loss"], device=check.device, dtype=torch.float64):
+            continue
+        losses = oracle["micro_losses"]
+        fail("accumulate_gradients returned the wrong loss (the mean over all samples, as one "
+             "batch)", case=case, expected=oracle["loss"], got=returned,
+             hint=known_mistake(returned, {
+                 "it is the loss of the last micro-batch: return the mean loss over all samples "
+                 "of all micro-batches": losses[-1],
+                 "it is the sum of the micro-batch means: weight each by n_i / N": sum(losses),
+                 "it is the plain average of the micro-batch means: weight each by its number "
+                 "of samples, n_i / N": sum(losses) / len(losses)}, device=check.device))
 
 
 # ------------------------------------------------------------ train_epoch_accumulated
@@ -284,55 +281,54 @@ def check_counts(case: dict, events: list[str]) -> None:
              "once per effective batch)", case=case, expected=groups, got=zeroed, hint=hint)
 
 
-def step_gradient_hint(case: dict, step: int, got: torch.Tensor) -> str | None:
-    oracle = oracle_epoch(key(case))
-    expected = oracle["step_gradients"][step]
-    if step == 0 and matches(got, expected + oracle["stale"]):
-        return ("the gradient of the first step includes gradients left over from before the "
-                "epoch: call optimizer.zero_grad() before accumulating each effective batch, "
-                "the first one included")
+def step_gradient_hint(case: dict, step: int, got: torch.Tensor, device: str) -> str | None:
+    """Name the mistake whose gradient `got` (P,) is, at optimizer step `step` (from 0)."""
+    oracle = oracle_epoch(case)
     limit = case.get("max_grad_norm")
-    if limit is not None and oracle["unclipped_gradients"][step].norm() > limit:
-        norm = got.double().norm().item()
-        if norm > limit * (1 + 1e-4):
-            return (f"the gradient at optimizer.step() has norm {norm:.4g} > max_grad_norm="
-                    f"{limit}: clip the accumulated gradient with clip_grad_norm_ after the "
-                    "last micro-batch's backward() and before optimizer.step()")
-        if step == 0 and matches(got, clipped(oracle["unclipped_gradients"][0]
-                                               + oracle["stale"], limit)):
-            return ("the gradient of the first step includes gradients left over from before "
+    unclipped = oracle["unclipped_gradients"][step]
+    clipping = limit is not None and unclipped.norm().item() > limit
+    norm = got.double().norm().item()
+    if clipping and norm > limit * (1 + 1e-4):
+        return (f"the gradient at optimizer.step() has norm {norm:.4g} > max_grad_norm={limit}: "
+                "clip the accumulated gradient with clip_grad_norm_ after the last micro-batch's "
+                "backward() and before optimizer.step()")
+    if step == 0:
+        leftover = unclipped + oracle["stale"]
+        mistakes = {"the gradient of the first step includes gradients left over from before "
                     "the epoch: call optimizer.zero_grad() before accumulating each effective "
-                    "batch, the first one included")
-        if step == 0 and matches(got, oracle["first_step_clipped_per_micro_batch"]):
-            return ("the gradient was clipped after every micro-batch: clip the accumulated "
-                    "gradient once per effective batch, not each micro-batch")
+                    "batch, the first one included":
+                    leftover if limit is None else clipped(leftover, limit)}
+        if clipping:
+            mistakes["the gradient was clipped after every micro-batch: clip the accumulated "
+                     "gradient once per effective batch, not each micro-batch"
+                     ] = oracle["first_step_clipped_per_micro_batch"]
+        hint = known_mistake(got, mistakes, device=device)
+        if hint is not None or clipping:
+            return hint
+    ratio = None if clipping else constant_ratio(got, oracle["step_gradients"][step], device)
+    if ratio is None:
         return None
-    ratio = constant_ratio(got, expected)
-    trailing = step == len(oracle["sizes"]) - 1 and len(case["sizes"]) % case[
-        "accumulation_steps"]
-    if ratio is not None and trailing:
+    if step == len(oracle["sizes"]) - 1 and len(case["sizes"]) % case["accumulation_steps"]:
         return (f"the trailing group's gradient is {ratio:.4g}x the gradient of the mean over "
                 "its own samples: weight each micro-batch by its share of the group's samples "
                 "(n_i / N of this group), not by 1 / accumulation_steps")
-    if ratio is not None:
-        return f"the gradient is {ratio:.4g}x the one-batch gradient: {SCALE_ADVICE}"
-    return None
+    return f"the gradient is {ratio:.4g}x the one-batch gradient: {SCALE_ADVICE}"
 
 
 def check_against_large_batch(check, case: dict, got: dict) -> None:
     """Each step's gradient and the final parameters equal large-batch training's."""
-    oracle = oracle_epoch(key(case))
+    oracle = oracle_epoch(case)
     # clip_grad_norm_ divides by norm + 1e-6: a clip written by hand may differ that much.
     rtol, atol = (1e-5, 1e-8) if "max_grad_norm" in case else (None, None)
     gradients = expect_tensor(got["step_gradients"], "the gradients seen by optimizer.step()",
                               case=case, shape=tuple(oracle["step_gradients"].shape))
     for step, expected in enumerate(oracle["step_gradients"]):
-        sizes = oracle["sizes"][step]
         assert_close(gradients[step], expected,
                      f"train_epoch_accumulated: the gradient used by step {step + 1} vs the "
-                     f"one-batch gradient of its {sizes} samples", case=case,
+                     f"one-batch gradient of its {oracle['sizes'][step]} samples", case=case,
                      device=check.device, rtol=rtol, atol=atol,
-                     hint=step_gradient_hint(case, step, gradients[step]))
+                     hint=lambda actual, _, step=step: step_gradient_hint(case, step, actual,
+                                                                          check.device))
     parameters = expect_tensor(got["parameters"], "the parameters after the epoch", case=case,
                                device=check.device)
     assert_close(parameters, oracle["parameters"],
@@ -399,19 +395,17 @@ def test_epoch_returns_mean_loss_per_sample(check):
         got = run_epoch(check, case, counts=False)
         returned = expect_float(got["returned"], "train_epoch_accumulated's return value",
                                 case=case)
-        oracle = oracle_epoch(key(case))
-        if math.isclose(returned, oracle["mean_loss"], rel_tol=1e-6, abs_tol=1e-9):
+        oracle = oracle_epoch(case)
+        # The probe's model and data are float64, and so is the loss it returns.
+        if scalar_close(returned, oracle["mean_loss"], device=check.device, dtype=torch.float64):
             continue
         losses = oracle["losses"]
-        hint = None
-        if math.isclose(returned, losses[-1], rel_tol=1e-6):
-            hint = ("it is the loss of the last effective batch: return the mean loss per "
-                    "sample over the whole epoch")
-        elif math.isclose(returned, sum(losses) / len(losses), rel_tol=1e-6):
-            hint = ("it averages the effective batches' mean losses: weight each by its "
-                    "number of samples")
         fail("train_epoch_accumulated returned the wrong mean loss per sample", case=case,
-             expected=oracle["mean_loss"], got=returned, hint=hint)
+             expected=oracle["mean_loss"], got=returned, hint=known_mistake(returned, {
+                 "it is the loss of the last effective batch: return the mean loss per sample "
+                 "over the whole epoch": losses[-1],
+                 "it averages the effective batches' mean losses: weight each by its number of "
+                 "samples": sum(losses) / len(losses)}, device=check.device))
 
 
 @pytest.mark.points(1)
@@ -420,14 +414,15 @@ def test_epoch_moves_batches_and_trains(check):
     """train_epoch_accumulated moves each batch to the device and runs in training mode"""
     case = epoch_case([2] * 4, 2)
     got = run_epoch(check, case, counts=False)
-    if not got["training_flags"] or not all(got["training_flags"]):
-        fail("train_epoch_accumulated ran the model in eval mode (it started in eval mode, as "
-             "after a validation pass)", case=case,
-             hint="call model.train() at the start of the epoch")
-    device_kind = check.device.split(":")[0]
-    for name, seen in (("inputs", got["inputs_seen"]), ("targets", got["targets_seen"])):
-        for number, arrival in enumerate(seen, start=1):
-            if arrival["device"].split(":")[0] != device_kind:
+    if not got["calls"]:
+        fail("train_epoch_accumulated never called the model", case=case)
+    expect_modes(got["calls"], "train_epoch_accumulated", training=True, case=case,
+                 where=" (it was handed the model in eval mode, as after a validation pass)")
+    device_type = check.device.split(":")[0]
+    for name, receiver, arrivals in (("inputs", "model", got["calls"]),
+                                     ("targets", "criterion", got["target_arrivals"])):
+        for number, arrival in enumerate(arrivals, start=1):
+            if arrival["device"] != device_type:
                 problem = f"on {arrival['device']}, not on device={check.device!r}"
             elif not arrival["moved"]:
                 problem = ("without a .to(device) (on a machine with a GPU they would still "
@@ -435,6 +430,6 @@ def test_epoch_moves_batches_and_trains(check):
             else:
                 continue
             fail(f"train_epoch_accumulated: the {name} of micro-batch {number} reached the "
-                 f"{'model' if name == 'inputs' else 'criterion'} {problem}", case=case,
+                 f"{receiver} {problem}", case=case,
                  hint=f"move each micro-batch with {name}.to(device) before the forward pass: "
                  "the loader yields CPU tensors")

@@ -26,7 +26,7 @@ from grader.judge import (
     agrees,
     assert_close,
     expect_dict,
-    expect_float_list,
+    expect_history,
     expect_modes,
     expect_raises,
     expect_tensor,
@@ -426,19 +426,9 @@ def test_make_optimizer(check):
 
 # --- the experiment --------------------------------------------------------------------
 
+HISTORY_KEYS = ("train_loss", "val_loss")
 TRAIN_CASE = {"seed": 5, "train_size": 21, "val_size": 13, "batch_size": 8, "epochs": 3,
               "lr": 0.5, "dropout": 0.2}
-
-
-def expect_history(history, what: str, case: dict, epochs: int) -> dict[str, list[float]]:
-    expect_dict(history, what, ("train_loss", "val_loss"), case=case)
-    out = {}
-    for key in ("train_loss", "val_loss"):
-        out[key] = expect_float_list(history[key], f"{what}['{key}']", case=case)
-        if len(out[key]) != epochs:
-            fail(f"{what}['{key}'] should hold one value per epoch", case=case,
-                 got=out[key], expected=f"{epochs} values")
-    return out
 
 
 def means_of_batch_means(losses: list[dict], grad_enabled: bool, batches: int,
@@ -493,7 +483,8 @@ def test_train_with_optimizer_losses(check):
     """train_with_optimizer records per-sample mean train and validation losses per epoch"""
     case = LOSS_CASE
     got, expected = check.both(probes.train_with_optimizer, case)
-    history = expect_history(got["history"], "train_with_optimizer", case, case["epochs"])
+    history = expect_history(got["history"], "train_with_optimizer", HISTORY_KEYS,
+                             epochs=case["epochs"], case=case)
     for key in ("train_loss", "val_loss"):
         reference = expected["history"][key]
         for epoch, (value, wanted) in enumerate(zip(history[key], reference, strict=True)):
@@ -542,7 +533,8 @@ def compare_result(check, case: dict) -> tuple[dict, dict[str, dict[str, list[fl
         fail("compare_optimizers should return one history per name, in the order of `names`",
              case=case, expected=case["names"], got=list(histories))
     return got, {name: expect_history(histories[name], f"compare_optimizers(...)[{name!r}]",
-                                      case, case["epochs"]) for name in case["names"]}
+                                      HISTORY_KEYS, epochs=case["epochs"], case=case)
+                 for name in case["names"]}
 
 
 # compare_optimizers' checks run the submission's own helpers.

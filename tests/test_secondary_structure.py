@@ -14,9 +14,8 @@ from hypothesis import example, given, settings
 
 from grader.judge import (
     assert_close,
-    expect_dict,
     expect_float,
-    expect_float_list,
+    expect_history,
     expect_modes,
     expect_raises,
     expect_tensor,
@@ -456,19 +455,6 @@ TRAINING_CASE = {
 HISTORY_CASE = {**TRAINING_CASE, "lr": 0.0}
 
 
-def expect_history(history: object, case: dict) -> dict[str, list[float]]:
-    """The returned history, validated: one Python float per epoch under each key."""
-    history = expect_dict(history, "train_secondary_structure", ("train_loss", "val_q3"),
-                          case=case)
-    values = {}
-    for key in ("train_loss", "val_q3"):
-        values[key] = expect_float_list(history[key], f"history['{key}']", case=case)
-        if len(values[key]) != case["epochs"]:
-            fail(f"history['{key}'] should hold one value per epoch", case=case,
-                 got=values[key], expected=f"{case['epochs']} values")
-    return values
-
-
 # The training-loop checks run the submission's own loss and accuracy.
 TRAINING_LOOP_USES = pytest.mark.uses(
     masked_cross_entropy=[test_masked_cross_entropy, test_masked_cross_entropy_gradient],
@@ -529,7 +515,8 @@ def test_training_loop_history(check):
     """train_secondary_structure: history of per-residue train loss and pooled val Q3"""
     case = HISTORY_CASE
     got, expected = check.both(probes.training_run, case)
-    history = expect_history(got["history"], case)
+    history = expect_history(got["history"], "train_secondary_structure",
+                             ("train_loss", "val_q3"), epochs=case["epochs"], case=case)
     # train_loss sums float32 batch losses in the submission's own order and precision (a
     # float32 tensor will do): a wider rtol than the float32 table val_q3 is held to.
     assert_close(torch.tensor(history["train_loss"], dtype=torch.float64),

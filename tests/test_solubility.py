@@ -21,7 +21,7 @@ from grader.judge import (
     assert_close,
     expect_dict,
     expect_float,
-    expect_float_list,
+    expect_history,
     expect_modes,
     expect_tensor,
     fail,
@@ -447,13 +447,8 @@ def history_of(got: dict, case: dict) -> list[float]:
     if "result" in got:
         fail("train_model should return a tuple (model, history)", case=case,
              got=got["result"], expected="(model, {'train_loss': [...], 'val_loss': [...]})")
-    history = expect_dict(got["history"], "train_model's history", ("train_loss", "val_loss"),
-                          case=case)
-    lists = {key: expect_float_list(history[key], f"history['{key}']", case=case)
-             for key in ("train_loss", "val_loss")}
-    if len(lists["train_loss"]) != len(lists["val_loss"]):
-        fail("history['train_loss'] and history['val_loss'] differ in length", case=case,
-             expected=len(lists["val_loss"]), got=len(lists["train_loss"]))
+    lists = expect_history(got["history"], "train_model's history", ("train_loss", "val_loss"),
+                           case=case)
     if len(got["snapshots"]) != len(lists["val_loss"]):
         fail("the validation loader should be evaluated once per epoch", case=case,
              expected=len(lists["val_loss"]), got=len(got["snapshots"]))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tests.probes import DTYPES
+from tests.probes import DTYPES, SpyLoss, SpyModule, SpySGD, flat_gradient, flat_parameters
 
 
-def make_model(case: dict, device: str = "cpu") -> ProbeMLP:
+def make_model(case: dict, device: str = "cpu") -> ArrivalMLP:
     """The case's MLP with weights drawn from its seed, in the case's dtype, on `device`."""
     generator = torch.Generator().manual_seed(case["seed"])
-    model = ProbeMLP(case["in_features"], case["hidden"], case["outputs"])
+    model = ArrivalMLP(case["in_features"], case["hidden"], case["outputs"])
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.7)
@@ -48,18 +48,6 @@ def loss_function(case: dict) -> nn.Module:
     return nn.CrossEntropyLoss() if case["task"] == "classification" else nn.MSELoss()
 
 
-def flat_gradient(model: nn.Module) -> torch.Tensor:
-    """All `.grad` in one vector (P,), zeros where a gradient is None."""
-    return torch.cat([
-        (p.grad if p.grad is not None else torch.zeros_like(p)).detach().flatten()
-        for p in model.parameters()
-    ])
-
-
-def flat_parameters(model: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in model.parameters()])  # (P,)
-
-
 class Unmoved(torch.Tensor):
     """A tensor as the loader yields it: moving it (`.to`, `.cuda`, ...) gives a plain tensor.
 
@@ -78,121 +66,80 @@ class Unmoved(torch.Tensor):
 _MOVES = {torch.Tensor.to, torch.Tensor.cuda, torch.Tensor.pin_memory}
 
 
-def _arrived(tensor: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, dict]:
-    """The plain tensor on `device`, and what was observed of it as it arrived."""
-    seen = {"moved": not isinstance(tensor, Unmoved), "device": str(tensor.device)}
+def arrival(tensor: torch.Tensor) -> dict:
+    """How a batch tensor arrived: {"moved": went through a move, "device": device type}."""
+    return {"moved": not isinstance(tensor, Unmoved), "device": tensor.device.type}
+
+
+def plain_on(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`tensor` as a plain tensor on `device`, so that an unmoved batch still computes."""
     with torch._C.DisableTorchFunctionSubclass():
-        plain = tensor.as_subclass(torch.Tensor)
-    return plain.to(device), seen
+        return tensor.as_subclass(torch.Tensor).to(device)
 
 
-class Recorder:
-    """The order of forward passes, zero_grad and step calls, as one list of events."""
+class ArrivalMLP(SpyModule):
+    """Linear-tanh-linear, deterministic: (n, F) -> (n, outputs).
 
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-
-class ProbeMLP(nn.Module):
-    """Linear-tanh-linear, deterministic; records each forward's mode and input."""
+    Each `calls` record also says whether the inputs were moved (`arrival`).
+    """
 
     def __init__(self, in_features: int, hidden: int, outputs: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(in_features, hidden)
         self.fc2 = nn.Linear(hidden, outputs)
-        self.recorder = Recorder()
-        self.inputs_seen: list[dict] = []
-        self.training_flags: list[bool] = []
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        self.recorder.events.append("forward")
-        self.training_flags.append(self.training)
-        inputs, seen = _arrived(inputs, self.fc1.weight.device)
-        self.inputs_seen.append(seen)
+        self.record(inputs, **arrival(inputs))
+        inputs = plain_on(inputs, self.fc1.weight.device)
         return self.fc2(torch.tanh(self.fc1(inputs)))  # (n, outputs)
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.recorder.events.append("zero_grad")
-        super().zero_grad(set_to_none)
 
-
-class RecordingSGD(torch.optim.SGD):
-    """Plain SGD that records each zero_grad and step, and the gradient each step used."""
-
-    def __init__(self, params, lr: float, recorder: Recorder) -> None:
-        super().__init__(params, lr=lr)
-        self.recorder = recorder
-        self.step_gradients: list[torch.Tensor] = []
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.recorder.events.append("zero_grad")
-        super().zero_grad(set_to_none)
-
-    def step(self, closure=None):
-        self.recorder.events.append("step")
-        self.step_gradients.append(torch.cat([
-            (p.grad if p.grad is not None else torch.zeros_like(p)).detach().flatten().clone()
-            for group in self.param_groups for p in group["params"]
-        ]))
-        return super().step(closure)
-
-
-class RecordingLoss(nn.Module):
-    """The case's mean-reduced loss; records each micro-batch's loss and size."""
+class ArrivalLoss(SpyLoss):
+    """The case's criterion; `arrivals` holds how each call's targets arrived (`arrival`)."""
 
     def __init__(self, case: dict) -> None:
-        super().__init__()
-        self.loss = loss_function(case)
-        self.reduction = self.loss.reduction
-        self.values: list[torch.Tensor] = []
-        self.sizes: list[int] = []
-        self.targets_seen: list[dict] = []
+        super().__init__(loss_function(case))
+        self.arrivals: list[dict] = []
 
     def forward(self, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        targets, seen = _arrived(targets, predictions.device)
-        self.targets_seen.append(seen)
-        loss = self.loss(predictions, targets)
-        self.values.append(loss.detach().double())
-        self.sizes.append(int(targets.shape[0]))
-        return loss
+        self.arrivals.append(arrival(targets))
+        return super().forward(predictions, plain_on(targets, predictions.device))
 
 
 def accumulate(impl, case: dict, device: str) -> dict:
-    """accumulate_gradients on the case's micro-batches; the gradient and loss afterwards."""
+    """accumulate_gradients on the case's micro-batches; the gradient (P,) and the loss."""
     model = make_model(case, device)
     if case.get("stale"):
         for parameter, stale in zip(model.parameters(), stale_gradients(case, model), strict=True):
             parameter.grad = stale.clone()
     micro_batches = [(x.to(device), y.to(device)) for x, y in make_micro_batches(case)]
     returned = impl.accumulate_gradients(model, loss_function(case), micro_batches)
-    return {
-        "returned": returned,
-        "gradient": flat_gradient(model),
-        "parameters": flat_parameters(model),
-    }
+    return {"returned": returned, "gradient": flat_gradient(model.parameters())}
 
 
 def train_epoch(impl, case: dict, device: str) -> dict:
-    """One epoch of train_epoch_accumulated from a model in eval mode with stale gradients."""
+    """One epoch of train_epoch_accumulated from a model in eval mode with stale gradients.
+
+    `events`: the model's and the optimizer's calls in order; `step_gradients` (S, P): the
+    gradient each optimizer.step() used; `calls` / `target_arrivals`: each forward's record
+    and how each micro-batch's targets reached the criterion.
+    """
     model = make_model(case, device)
     for parameter, stale in zip(model.parameters(), stale_gradients(case, model), strict=True):
         parameter.grad = stale.clone()
     model.eval()  # as after a validation pass: the epoch must switch to training mode
-    optimizer = RecordingSGD(model.parameters(), lr=case["lr"], recorder=model.recorder)
-    criterion = RecordingLoss(case)
+    optimizer = SpySGD(model.parameters(), lr=case["lr"], events=model.events)
+    criterion = ArrivalLoss(case)
     loader = [(x.as_subclass(Unmoved), y.as_subclass(Unmoved)) for x, y in make_micro_batches(case)]
     extra = {"max_grad_norm": case["max_grad_norm"]} if "max_grad_norm" in case else {}
     returned = impl.train_epoch_accumulated(model, loader, criterion, optimizer,
                                             case["accumulation_steps"], device, **extra)
     return {
         "returned": returned,
-        "events": model.recorder.events,
+        "events": model.events,
         "step_gradients": (torch.stack(optimizer.step_gradients) if optimizer.step_gradients
                            else torch.zeros(0)),
-        "parameters": flat_parameters(model),
-        "training_flags": model.training_flags,
-        "inputs_seen": model.inputs_seen,
-        "targets_seen": criterion.targets_seen,
-        "losses": torch.stack(criterion.values) if criterion.values else torch.zeros(0),
-        "loss_sizes": criterion.sizes,
+        "parameters": flat_parameters(model.parameters()),
+        "calls": model.calls,
+        "target_arrivals": criterion.arrivals,
     }
