@@ -22,6 +22,9 @@ PROGRAMS = {
     "grad_accumulation": [],
     "solubility": [],
     "secondary_structure": [],
+    "protein_features": [],
+    "network_basics": [],
+    "autograd_basics": [],
     "optimizers": ["--out", str(OUT / "optimizer_comparison.png")],
 }
 EPOCH = """

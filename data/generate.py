@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data.synthetic_gene_expression import TRUE_MODEL, generate_gene_expression
 from data.synthetic_secondary_structure import generate_secondary_structure
 from data.synthetic_solubility import generate_solubility
 
@@ -17,6 +18,7 @@ SEED = 20240917
 SPLITS = ("train", "valid", "test")
 SOLUBILITY_SIZES = {"train": 1000, "valid": 200, "test": 300}
 SECONDARY_STRUCTURE_SIZES = {"train": 400, "valid": 100, "test": 100}
+GENE_EXPRESSION_SIZES = {"train": 300, "valid": 100, "test": 100}
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -34,7 +36,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 
 def write_embedded_datasets(out_dir: Path) -> list[Path]:
-    """Generate all six CSV files under `out_dir`; returns their paths."""
+    """Generate all nine CSV files under `out_dir`; returns their paths."""
     written = []
     for split in SPLITS:
         pairs = generate_solubility(_split_rng(0, split), SOLUBILITY_SIZES[split])
@@ -50,14 +52,23 @@ def write_embedded_datasets(out_dir: Path) -> list[Path]:
         _write_csv(path, ["id", "sequence", "ss3", "resolved_mask"],
                    [[f"synth_ss_{split}_{i:04d}", *triple] for i, triple in enumerate(triples)])
         written.append(path)
+    for split in SPLITS:
+        binding, expression = generate_gene_expression(_split_rng(2, split),
+                                                       GENE_EXPRESSION_SIZES[split])
+        path = out_dir / "gene_expression" / f"{split}.csv"
+        # Four decimals: far below the noise (sd 0.1), and the same text on every platform.
+        _write_csv(path, ["id", *TRUE_MODEL.factors, "expression"],
+                   [[f"synth_expr_{split}_{i:04d}", *(f"{v:.4f}" for v in scores), f"{level:.4f}"]
+                    for i, (scores, level) in enumerate(zip(binding, expression, strict=True))])
+        written.append(path)
     return written
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PACKAGE_DIR,
-                        help="directory to write solubility/ and secondary_structure/ into "
-                             "(default: the data package itself)")
+                        help="directory to write solubility/, secondary_structure/ and "
+                             "gene_expression/ into (default: the data package itself)")
     args = parser.parse_args(argv)
     for path in write_embedded_datasets(args.out):
         print(f"wrote {path} ({path.stat().st_size} bytes)")

@@ -1,11 +1,12 @@
 """Loaders for the embedded data sets and for the real public ones under DATA_DIR.
 
 Every loader checks what it reads and raises ValueError naming the file and the
-line for a bad header, letter, label, structure string or mask, and
+line for a bad header, letter, label, structure string, mask or number, and
 FileNotFoundError for a missing file.
 """
 
 import csv
+import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +39,15 @@ class SecondaryStructureRecord:
     sequence: str
     ss3: str
     resolved_mask: str
+
+
+@dataclass(frozen=True)
+class GeneExpressionRecord:
+    """One gene: its promoter's binding score per transcription factor, and its expression."""
+
+    id: str
+    binding: tuple[float, ...]  # in the order of the file's factor columns
+    expression: float
 
 
 @dataclass(frozen=True)
@@ -189,4 +199,38 @@ def load_secondary_structure(split: str = "train", dataset: str = "embedded",
         mask = _checked_per_residue(path, line, "resolved_mask", row["resolved_mask"],
                                     sequence, MASK_LETTERS)
         records.append(SecondaryStructureRecord(row[source.id_column], sequence, ss3, mask))
+    return records
+
+
+def _checked_number(path: Path, line: int, column: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{path}, line {line}: {column} {value!r} is not a finite number")
+    return number
+
+
+def load_gene_expression(split: str = "train") -> list[GeneExpressionRecord]:
+    """Records of one split of the embedded gene-expression set (train, valid or test).
+
+    The file holds `id`, one column of binding scores per transcription factor, and
+    `expression`; every column besides `id` and `expression` is a factor, in file order.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"the gene-expression set has no {split!r} split; it has {list(SPLITS)}")
+    path = EMBEDDED_DIR / "gene_expression" / f"{split}.csv"
+    records = []
+    factors: list[str] = []
+    for _, line, row in _rows(path, ["id", "expression"]):
+        if not factors:
+            factors = [column for column in row if column not in ("id", "expression")]
+            if not factors:
+                raise ValueError(f"{path}, line 1: no binding-score columns besides id and "
+                                 "expression")
+        binding = tuple(_checked_number(path, line, factor, row[factor] or "")
+                        for factor in factors)
+        expression = _checked_number(path, line, "expression", row["expression"])
+        records.append(GeneExpressionRecord(row["id"], binding, expression))
     return records

@@ -201,3 +201,204 @@ def _no_open_tie(case: dict) -> bool:
                    if loss <= case["threshold"]]
         firsts += reached[:1]
     return len(set(firsts)) == len(firsts)
+
+
+# --- protein_features ----------------------------------------------------------------------
+
+# Letters outside the 20 that encode_sequences maps to its unknown index.
+NON_STANDARD_LETTERS = RARE_LETTERS + AMBIGUOUS_LETTERS
+
+
+@st.composite
+def standard_sequence_batches(draw, max_batch: int = 5, min_length: int = 0,
+                              max_length: int = 30) -> dict:
+    """1-5 strings of the 20 letters only (empty ones allowed), not all empty."""
+    sequence = st.text(alphabet=AMINO_ACIDS, min_size=min_length, max_size=max_length)
+    sequences = draw(st.lists(sequence, min_size=1, max_size=max_batch).filter(
+        lambda batch: any(batch)))
+    return {"sequences": sequences}
+
+
+@st.composite
+def sequence_batches_with_unknowns(draw, max_batch: int = 4, max_length: int = 16) -> dict:
+    """1-4 non-empty strings of the 20 letters and X, U, O, B, Z, J; at least one of those."""
+    letter = st.sampled_from(AMINO_ACIDS * 2 + NON_STANDARD_LETTERS)
+    sequence = st.text(alphabet=letter, min_size=1, max_size=max_length)
+    sequences = draw(st.lists(sequence, min_size=1, max_size=max_batch).filter(
+        lambda batch: any(set(s) - set(AMINO_ACIDS) for s in batch)))
+    return {"sequences": sequences}
+
+
+CONSTANT_VALUES = (0.0, 1.0, -2.5, 7.25, 18.0)
+"""Constant columns' values, exact in binary: their mean is exact and their std exactly 0."""
+
+
+@st.composite
+def standardization_cases(draw, split: bool = True, constant: bool = False) -> dict:
+    """A seeded (rows, columns) float64 table and the training rows (indices, any order).
+
+    split: 2 .. rows - 1 training rows (the others must not count); else every row.
+    constant: some columns hold one value in every row, as [column, value] pairs.
+    """
+    rows = draw(st.integers(3, 10))
+    columns = draw(st.integers(1, 5))
+    if split:
+        chosen = draw(st.sets(st.integers(0, rows - 1), min_size=2, max_size=rows - 1))
+        train_rows = draw(st.permutations(sorted(chosen)))
+    else:
+        train_rows = draw(st.permutations(range(rows)))
+    case = {"rows": rows, "columns": columns, "seed": draw(st.integers(0, 10_000)),
+            "train_rows": list(train_rows)}
+    if constant:
+        which = draw(st.sets(st.integers(0, columns - 1), min_size=1))
+        case["constant"] = [[column, draw(st.sampled_from(CONSTANT_VALUES))]
+                            for column in sorted(which)]
+    return case
+
+
+# --- network_basics ------------------------------------------------------------------------
+
+NETWORK_ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid")
+RELU_LOOKALIKES = ("leaky_relu", "relu6", "prelu")  # names with "ReLU", not subclasses of it
+NETWORK_CONTAINERS = ("seq", "list", "dict", "block")
+
+
+@st.composite
+def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool = False,
+             flat: bool = False, activations: tuple[str, ...] = NETWORK_ACTIVATIONS,
+             require: tuple[str, ...] = ()) -> dict:
+    """A module tree for tests/probes/network_basics.build_network (its docstring: the nodes).
+
+    body: a container of 1-3 steps nested up to 3 deep, runnable on `width` features
+    (Linear, activations, BatchNorm1d with `batchnorm`); extras: 0-2 layers (Conv1d,
+    Embedding, Linear, activations) or containers of them, only held. With `frozen` at least
+    one layer is frozen; with `tied` at least one Linear's weight is tied to another layer
+    or the Linear is registered twice. With `flat` the root is an nn.Sequential or a custom
+    module whose children are all layers (extras included): nothing is nested. `require`:
+    activations that must occur (a name twice: twice), appended to the body's top level
+    when the draw lacks them.
+    """
+    layers: list[tuple] = []  # ("linear", in, out) or (kind,), in build_network's order
+
+    def flags(bias: bool = True) -> list[str]:
+        drawn = ["nobias"] if bias and draw(st.integers(0, 3)) == 0 else []
+        return drawn + (["frozen"] if frozen and draw(st.integers(0, 2)) == 0 else [])
+
+    def body_step(width: int, depth: int) -> tuple[list, int]:
+        kinds = ["linear", "activation", "activation"] + ["batchnorm"] * batchnorm
+        kind = draw(st.sampled_from(kinds + ["container"] * (depth > 0)))
+        if kind == "linear":
+            out = draw(st.integers(1, 5))
+            layers.append(("linear", width, out))
+            return ["linear", width, out, *flags()], out
+        if kind == "batchnorm":
+            layers.append(("batchnorm",))
+            return ["batchnorm", width, *flags(bias=False)], width
+        if kind == "activation":
+            return [draw(st.sampled_from(activations))], width
+        return body_container(width, depth - 1)
+
+    def body_container(width: int, depth: int) -> tuple[list, int]:
+        steps = []
+        for _ in range(draw(st.integers(1, 3))):
+            step, width = body_step(width, depth)
+            steps.append(step)
+        return [draw(st.sampled_from(NETWORK_CONTAINERS)), steps], width
+
+    def extra(depth: int) -> list:
+        kinds = ["conv1d", "embedding", "linear", "activation"] + ["container"] * (depth > 0)
+        kind = draw(st.sampled_from(kinds))
+        if kind == "activation":
+            return [draw(st.sampled_from(activations))]
+        if kind == "container":
+            return [draw(st.sampled_from(NETWORK_CONTAINERS)),
+                    [extra(depth - 1) for _ in range(draw(st.integers(1, 2)))]]
+        sizes = [draw(st.integers(1, 4)) for _ in range(3 if kind == "conv1d" else 2)]
+        layers.append((kind, *sizes))
+        return [kind, *sizes, *flags(bias=kind != "embedding")]
+
+    width = draw(st.integers(1, 4))
+    body, _ = body_container(width, 0 if flat else 2)
+    if flat:
+        body[0] = draw(st.sampled_from(("seq", "block")))
+    extras = [extra(0 if flat else 1) for _ in range(draw(st.integers(0, 2)))]
+    case: dict = {"seed": draw(st.integers(0, 10_000)), "width": width, "body": body}
+    if frozen and "frozen" not in repr([body, extras]):
+        layers.append(("linear", 2, 3))
+        extras.append(["linear", 2, 3, "frozen"])
+    if tied:
+        linears = [index for index, layer in enumerate(layers) if layer[0] == "linear"]
+        if not linears:
+            linears.append(len(layers))
+            layers.append(("linear", 2, 3))
+            extras.append(["linear", 2, 3])
+        case["tied"] = []
+        for _ in range(draw(st.integers(1, 2))):
+            source = draw(st.sampled_from(linears))
+            _, fan_in, fan_out = layers[source]
+            how = draw(st.sampled_from(("embedding", "linear", "same")))
+            if how == "same":
+                extras.append(["same", source])
+                continue
+            extras.append(["embedding", fan_out, fan_in] if how == "embedding"
+                          else ["linear", fan_in, fan_out])
+            case["tied"].append([source, len(layers)])
+            layers.append((how,))
+        if not case["tied"]:
+            del case["tied"]
+    for name in dict.fromkeys(require):
+        missing = require.count(name) - repr([body, extras]).count(f"['{name}']")
+        body[1] += [[name]] * max(missing, 0)
+    if flat:
+        body[1] += extras
+        case["flat"] = True
+    elif extras:
+        case["extras"] = extras
+    return case
+
+
+@st.composite
+def activation_swaps(draw, *, olds: tuple[str, ...] = ("relu", "gelu", "tanh"),
+                     news: tuple[str, ...] = ("gelu", "relu", "tanh", "sigmoid"),
+                     sites: int = 1, **options) -> dict:
+    """`old` and `new` activation names (different) and a network with `sites` olds or more.
+
+    options: those of `networks`.
+    """
+    old = draw(st.sampled_from(olds))
+    new = draw(st.sampled_from([name for name in news if name != old]))
+    require = (old,) * sites + options.pop("require", ())
+    return {"old": old, "new": new, **draw(networks(require=require, **options))}
+
+
+def relu_lookalike_swaps():
+    """ReLU -> GELU in networks holding CountingReLU (a subclass) and a ReLU look-alike."""
+    return st.sampled_from(RELU_LOOKALIKES).flatmap(lambda lookalike: activation_swaps(
+        olds=("relu",), news=("gelu",),
+        activations=("relu", "counting_relu", "gelu", *RELU_LOOKALIKES),
+        require=("counting_relu", lookalike)))
+
+
+# --- autograd_basics -----------------------------------------------------------------------
+
+
+@st.composite
+def linear_problems(draw, max_samples: int = 12, max_features: int = 4,
+                    max_outputs: int = 3) -> dict:
+    """Sizes of a linear model y_hat = x @ W.T + b (N samples, F features, O outputs), a seed
+    and a float dtype; one output comes first (the shrunk case)."""
+    return {"samples": draw(st.integers(1, max_samples)),
+            "features": draw(st.integers(1, max_features)),
+            "outputs": draw(st.integers(1, max_outputs)),
+            "seed": draw(st.integers(0, 10_000)),
+            "dtype": draw(st.sampled_from(("float32", "float64")))}
+
+
+@st.composite
+def descent_problems(draw, use_autograd: bool) -> dict:
+    """A small linear problem, a learning rate, 1-8 steps, and whether to start from given
+    parameters (`initial`) or from zeros."""
+    case = draw(linear_problems(max_samples=8))
+    case.update(lr=draw(st.sampled_from((0.05, 0.1, 0.2))), steps=draw(st.integers(1, 8)),
+                initial=draw(st.booleans()), use_autograd=use_autograd)
+    return case

@@ -35,7 +35,8 @@ EMBEDDED_DIR = Path(generate.__file__).resolve().parent
 EMBEDDED_FILES = {
     f"{task}/{split}.csv": header
     for task, header in (("solubility", "id,sequence,label"),
-                         ("secondary_structure", "id,sequence,ss3,resolved_mask"))
+                         ("secondary_structure", "id,sequence,ss3,resolved_mask"),
+                         ("gene_expression", "id,tf1,tf2,tf3,tf4,tf5,expression"))
     for split in ("train", "valid", "test")
 }
 

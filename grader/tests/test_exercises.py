@@ -113,6 +113,9 @@ BY_HAND_MUTANTS = [
     pytest.param("mcc", "calls_sklearn_mcc", "matthews_corrcoef uses "
                  "sklearn.metrics.matthews_corrcoef; compute the MCC yourself",
                  marks=pytest.mark.xdist_group("mcc"), id="mcc"),
+    pytest.param("autograd_basics", "manual_uses_autograd", "manual_gradients uses "
+                 "torch.autograd.grad; write the chain rule yourself, without autograd",
+                 marks=pytest.mark.xdist_group("autograd_basics"), id="autograd_basics"),
 ]
 
 

@@ -1,0 +1,200 @@
+"""Building and inspecting a network: an enzyme-class classifier, its parameters, its activations.
+
+A protein's amino-acid composition (the fraction of each of the 20 amino acids, in
+AMINO_ACIDS order) is a 20-dimensional vector; a small feedforward network maps it to
+the logits of 4 enzyme classes. You build that network as an `nn.Module`, count the
+parameters it trains, and swap its ReLU activations for GELU in a copy. The count does
+not change: an activation function has no parameters, so the swap changes what the
+network computes, not what it learns.
+
+Course notes: Preliminary Note 2, section 6 ("nn.Module", "Activation Functions", "Common
+Layer Types", "Managing Parameters") and its Exercise 2.
+
+Run the demonstration: `python -m exercises.network_basics`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from data.amino_acids import AMINO_ACIDS
+
+NUM_FEATURES = len(AMINO_ACIDS)
+NUM_CLASSES = 4
+
+
+class EnzymeClassifier(nn.Module):
+    """A 4-layer feedforward network: 20 composition features -> 4 enzyme-class logits.
+
+    forward(x): x (B, 20) float -> logits (B, 4) on x's device and dtype, computed as
+
+        fc1 -> ReLU -> fc2 -> ReLU -> fc3 -> ReLU -> fc4
+
+    with fc1 = nn.Linear(20, 128), fc2 = nn.Linear(128, 64), fc3 = nn.Linear(64, 32) and
+    fc4 = nn.Linear(32, 4): exactly these four layers, under these names (the grader loads
+    weights by name), and no other parameters. The logits are raw scores: nothing follows
+    fc4 (no ReLU, no softmax).
+
+    Apply the ReLUs as nn.ReLU modules made in __init__ (one per place, or one you call
+    three times), not as F.relu or torch.relu in forward: `replace_activations` can only
+    swap a submodule, never a function call.
+
+    Hint: Preliminary Note 2, section 6, "nn.Module: PyTorch's Building Block".
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # BEGIN SOLUTION
+        self.fc1 = nn.Linear(NUM_FEATURES, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 32)
+        self.fc4 = nn.Linear(32, NUM_CLASSES)
+        self.act1, self.act2, self.act3 = nn.ReLU(), nn.ReLU(), nn.ReLU()
+        # END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, 20) compositions -> (B, 4) logits."""
+        # BEGIN SOLUTION
+        hidden = self.act1(self.fc1(x))  # (B, 128)
+        hidden = self.act2(self.fc2(hidden))  # (B, 64)
+        hidden = self.act3(self.fc3(hidden))  # (B, 32)
+        return self.fc4(hidden)  # (B, 4)
+        # END SOLUTION
+
+
+def count_trainable_parameters(module: nn.Module) -> int:
+    """The number of values the optimizer would train in `module`, as a Python int.
+
+    Count every element of every parameter of `module` and of all its submodules, at any
+    depth, that has requires_grad=True. Not counted:
+    - frozen parameters (requires_grad=False);
+    - buffers, such as BatchNorm's running_mean, running_var and num_batches_tracked: they
+      are in the state_dict, but they are not parameters and no optimizer updates them;
+    - a parameter more than once: a weight shared by two layers (tied), or a layer
+      registered in two places, is one set of values.
+
+    Hint: Preliminary Note 2, section 6, "Managing Parameters" (module.parameters() lists
+    each parameter once, whatever its depth).
+    """
+    # BEGIN SOLUTION
+    return sum(parameter.numel() for parameter in module.parameters()
+               if parameter.requires_grad)
+    # END SOLUTION
+
+
+def replace_activations(module: nn.Module, old: type[nn.Module],
+                        new: Callable[[], nn.Module]) -> nn.Module:
+    """A deep copy of `module` in which every activation of type `old` is a fresh `new()`.
+
+    Args:
+        module: any network; it is left unchanged (same submodules, same parameters).
+        old: the class to replace, e.g. nn.ReLU. A submodule is replaced when
+            isinstance(submodule, old) is True, so subclasses of `old` are replaced too,
+            and look-alikes that are not subclasses (nn.LeakyReLU, nn.ReLU6, nn.PReLU when
+            old is nn.ReLU) are kept.
+        new: called with no arguments, once per replaced submodule, e.g. nn.GELU or
+            `lambda: nn.LeakyReLU(0.1)`: every replaced place gets its own instance.
+
+    Returns:
+        The copy, made with copy.deepcopy (which keeps tied weights tied and frozen
+        parameters frozen), with each `old` submodule at any depth replaced: inside
+        nn.Sequential, nn.ModuleList, nn.ModuleDict and attributes of custom modules
+        alike. `module` itself is never replaced, only its submodules; the copy shares no
+        submodule and no parameter with `module`, and a new module is not searched again.
+
+    Hint: Preliminary Note 2, section 6 ("Activation Functions", "nn.Module"); a module's
+    named_children() lists its direct submodules by name, and setattr(parent, name, child)
+    puts a child in place (the name of a list entry is its index as a string).
+    """
+    # BEGIN SOLUTION
+    copied = copy.deepcopy(module)
+
+    def swap_children(parent: nn.Module) -> None:
+        for name, child in list(parent.named_children()):
+            if isinstance(child, old):
+                setattr(parent, name, new())
+            else:
+                swap_children(child)
+
+    swap_children(copied)
+    return copied
+    # END SOLUTION
+
+
+def _parameter_table(model: nn.Module) -> list[str]:
+    """One line per named parameter: name, shape, number of values, trainable or frozen."""
+    return [f"  {name:<12} {str(tuple(parameter.shape)):<11} {parameter.numel():>7,}"
+            f"{'' if parameter.requires_grad else '  (frozen)'}"
+            for name, parameter in model.named_parameters()]
+
+
+def _activation_summary(model: nn.Module) -> str:
+    """The activation modules of `model`, counted by type, e.g. '3 x ReLU'."""
+    kinds: dict[str, int] = {}
+    for submodule in model.modules():
+        if isinstance(submodule, nn.ReLU | nn.GELU | nn.PReLU):
+            name = type(submodule).__name__
+            kinds[name] = kinds.get(name, 0) + 1
+    return ", ".join(f"{count} x {name}" for name, count in kinds.items()) or "none found"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build the enzyme classifier, count its parameters, and swap ReLU for GELU."""
+    parser = argparse.ArgumentParser(prog="python -m exercises.network_basics",
+                                     description=main.__doc__)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--proteins", type=int, default=5,
+                        help="embedded proteins whose compositions go through the network")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
+    args = parser.parse_args(argv)
+
+    from data import load_solubility
+    from data.features import composition_features
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model = EnzymeClassifier().to(args.device)
+    print("EnzymeClassifier: 20 -> 128 -> 64 -> 32 -> 4")
+    print("\n".join(_parameter_table(model)))
+    by_hand = (20 * 128 + 128) + (128 * 64 + 64) + (64 * 32 + 32) + (32 * 4 + 4)
+    relu_count = count_trainable_parameters(model)
+    print(f"trainable parameters: {relu_count:,} (by hand: 20*128+128 + 128*64+64 + "
+          f"64*32+32 + 32*4+4 = {by_hand:,})")
+
+    gelu_model = replace_activations(model, nn.ReLU, nn.GELU)
+    gelu_count = count_trainable_parameters(gelu_model)
+    print(f"\n{'':<22} {'original':>16} {'ReLU -> GELU copy':>20}")
+    print(f"{'activations':<22} {_activation_summary(model):>16} "
+          f"{_activation_summary(gelu_model):>20}")
+    print(f"{'trainable parameters':<22} {relu_count:>16,} {gelu_count:>20,}")
+
+    sequences = [record.sequence for record in load_solubility("train")[: args.proteins]]
+    compositions = torch.tensor(composition_features(sequences)[:, :NUM_FEATURES],
+                                dtype=torch.float32, device=args.device)  # (N, 20)
+    model.eval()
+    gelu_model.eval()
+    with torch.no_grad():
+        relu_logits, gelu_logits = model(compositions), gelu_model(compositions)  # (N, 4)
+    print(f"\nlogits of {len(sequences)} embedded proteins' compositions, shape "
+          f"{tuple(relu_logits.shape)} (untrained weights: the classes mean nothing yet)")
+    for relu_row, gelu_row in zip(relu_logits.tolist(), gelu_logits.tolist(), strict=True):
+        print("  ReLU " + " ".join(f"{v:+.4f}" for v in relu_row)
+              + "   GELU " + " ".join(f"{v:+.4f}" for v in gelu_row))
+    print(f"largest |ReLU - GELU| logit difference: "
+          f"{(relu_logits - gelu_logits).abs().max().item():.4f} (GELU is not 0 below 0)")
+
+    prelu_count = count_trainable_parameters(replace_activations(model, nn.ReLU, nn.PReLU))
+    print("\nThe count does not change: ReLU and GELU are fixed functions, with no parameters.")
+    print(f"A learnable activation does add some: nn.PReLU learns one slope per module, and "
+          f"its copy has {prelu_count:,} trainable parameters.")
+
+
+if __name__ == "__main__":
+    main()
