@@ -142,6 +142,10 @@ def pytest_configure(config: pytest.Config) -> None:
                             "this check runs besides its own, and the earlier checks of each")
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("grading")
+    if not config.pluginmanager.has_plugin("terminal"):
+        # A grading session words each failure from its exception and prints no pytest
+        # report: skip pytest's traceback text, which parses the source of every frame.
+        config.option.tbstyle = "no"
     targets = [Path(t).resolve() for t in config.getoption("--grade-target")] or [
         ROOT / "exercises"
     ]
@@ -256,6 +260,14 @@ class Check:
     timeout: float = DEFAULT_TIMEOUT
     output: str = ""  # what the submission printed in the last call
     _broken: StudentError | None = None
+
+    def __repr__(self) -> str:
+        return f"Check({self.exercise}, {self.target.name}, {self.device})"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        # Hypothesis prints a failing example's arguments, this fixture included: the
+        # dataclass's fields (the sandbox, every cached reference result) took seconds.
+        printer.text(repr(self))
 
     def student(self, probe: Callable, case: Any, *, timeout: float | None = None) -> Any:
         """The probe's result on the submission; a failure of its code raises StudentError.
