@@ -100,11 +100,12 @@ def test_release_states_its_version():
 
 @pytest.mark.parametrize("exercise", per_exercise())
 def test_release_grades_like_this_repository(exercise):
-    """The reference, the stub and every correct alternative, graded in the release on every
-    check: the same per-check grades as here."""
-    live, shipped = graded(exercise), graded(exercise, ("ALTERNATIVES",), release=True)
-    assert set(shipped) == {"reference", "stub", *(v.name for v in variants(exercise,
-                                                                          "ALTERNATIVES"))}
+    """The reference and the stub, graded in the release on every check: the same per-check
+    grades as here. The other known submissions need not be graded there again: the release
+    runs the same grading code, and the next test shows it holds every reference result
+    their grading asks, bit for bit."""
+    live, shipped = graded(exercise), graded(exercise, (), release=True)
+    assert set(shipped) == {"reference", "stub"}
     for name in shipped:
         assert per_check(shipped[name]) == per_check(live[name]), name
 
