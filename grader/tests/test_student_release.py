@@ -28,7 +28,6 @@ from grader.tests.grading import (
     run_grader,
     same_plain,
     student_release,
-    variants,
 )
 from tests.probes import mcc as mcc_probes
 
