@@ -25,6 +25,8 @@ PROGRAMS = {
     "protein_features": [],
     "network_basics": [],
     "autograd_basics": [],
+    "variant_classifier": [],
+    "learning_rates": ["--out", str(OUT / "learning_rate_sweep.png")],
     "optimizers": ["--out", str(OUT / "optimizer_comparison.png")],
 }
 EPOCH = """

@@ -5,10 +5,12 @@ from data.loaders import (
     GeneExpressionRecord,
     SecondaryStructureRecord,
     SolubilityRecord,
+    VariantRecord,
     data_dir_from_env,
     load_gene_expression,
     load_secondary_structure,
     load_solubility,
+    load_variants,
 )
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "GeneExpressionRecord",
     "SecondaryStructureRecord",
     "SolubilityRecord",
+    "VariantRecord",
     "data_dir_from_env",
     "load_gene_expression",
     "load_secondary_structure",
     "load_solubility",
+    "load_variants",
 ]

@@ -13,12 +13,15 @@ import numpy as np
 from data.synthetic_gene_expression import TRUE_MODEL, generate_gene_expression
 from data.synthetic_secondary_structure import generate_secondary_structure
 from data.synthetic_solubility import generate_solubility
+from data.synthetic_variants import TRUE_MODEL as VARIANT_MODEL
+from data.synthetic_variants import generate_variants
 
 SEED = 20240917
 SPLITS = ("train", "valid", "test")
 SOLUBILITY_SIZES = {"train": 1000, "valid": 200, "test": 300}
 SECONDARY_STRUCTURE_SIZES = {"train": 400, "valid": 100, "test": 100}
 GENE_EXPRESSION_SIZES = {"train": 300, "valid": 100, "test": 100}
+VARIANT_SIZES = {"train": 400, "valid": 150, "test": 200}
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -36,7 +39,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 
 def write_embedded_datasets(out_dir: Path) -> list[Path]:
-    """Generate all nine CSV files under `out_dir`; returns their paths."""
+    """Generate all twelve CSV files under `out_dir`; returns their paths."""
     written = []
     for split in SPLITS:
         pairs = generate_solubility(_split_rng(0, split), SOLUBILITY_SIZES[split])
@@ -61,14 +64,23 @@ def write_embedded_datasets(out_dir: Path) -> list[Path]:
                    [[f"synth_expr_{split}_{i:04d}", *(f"{v:.4f}" for v in scores), f"{level:.4f}"]
                     for i, (scores, level) in enumerate(zip(binding, expression, strict=True))])
         written.append(path)
+    for split in SPLITS:
+        features, labels = generate_variants(_split_rng(3, split), VARIANT_SIZES[split])
+        path = out_dir / "variants" / f"{split}.csv"
+        # Four decimals, as for gene expression: the same text on every platform.
+        _write_csv(path, ["id", *VARIANT_MODEL.features, "label"],
+                   [[f"synth_var_{split}_{i:04d}", *(f"{v:.4f}" for v in row), str(label)]
+                    for i, (row, label) in enumerate(zip(features, labels, strict=True))])
+        written.append(path)
     return written
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PACKAGE_DIR,
-                        help="directory to write solubility/, secondary_structure/ and "
-                             "gene_expression/ into (default: the data package itself)")
+                        help="directory to write solubility/, secondary_structure/, "
+                             "gene_expression/ and variants/ into (default: the data "
+                             "package itself)")
     args = parser.parse_args(argv)
     for path in write_embedded_datasets(args.out):
         print(f"wrote {path} ({path.stat().st_size} bytes)")

@@ -51,6 +51,15 @@ class GeneExpressionRecord:
 
 
 @dataclass(frozen=True)
+class VariantRecord:
+    """One missense variant: its standardised features and its label, 1 = pathogenic."""
+
+    id: str
+    features: tuple[float, ...]  # in the order of the file's feature columns
+    label: int
+
+
+@dataclass(frozen=True)
 class _Source:
     """Where one split of one data set lives and which of its rows belong to the split."""
 
@@ -233,4 +242,28 @@ def load_gene_expression(split: str = "train") -> list[GeneExpressionRecord]:
                         for factor in factors)
         expression = _checked_number(path, line, "expression", row["expression"])
         records.append(GeneExpressionRecord(row["id"], binding, expression))
+    return records
+
+
+def load_variants(split: str = "train") -> list[VariantRecord]:
+    """Records of one split of the embedded variant set (train, valid or test).
+
+    The file holds `id`, one column per feature, and `label` (0 benign, 1 pathogenic);
+    every column besides `id` and `label` is a feature, in file order.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"the variant set has no {split!r} split; it has {list(SPLITS)}")
+    path = EMBEDDED_DIR / "variants" / f"{split}.csv"
+    records = []
+    features: list[str] = []
+    for _, line, row in _rows(path, ["id", "label"]):
+        if not features:
+            features = [column for column in row if column not in ("id", "label")]
+            if not features:
+                raise ValueError(f"{path}, line 1: no feature columns besides id and label")
+        values = tuple(_checked_number(path, line, feature, row[feature] or "")
+                       for feature in features)
+        if row["label"] not in ("0", "1"):
+            raise ValueError(f"{path}, line {line}: label {row['label']!r} is not 0 or 1")
+        records.append(VariantRecord(row["id"], values, int(row["label"])))
     return records

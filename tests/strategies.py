@@ -402,3 +402,97 @@ def descent_problems(draw, use_autograd: bool) -> dict:
     case.update(lr=draw(st.sampled_from((0.05, 0.1, 0.2))), steps=draw(st.integers(1, 8)),
                 initial=draw(st.booleans()), use_autograd=use_autograd)
     return case
+
+
+# --- variant_classifier --------------------------------------------------------------------
+
+
+@st.composite
+def binary_logits(draw, max_size: int = 30) -> dict:
+    """Logits (non-zero multiples of 1/4 in [-3, 3]: no tie at the threshold), 0/1 labels of
+    the same length, and the labels' dtype."""
+    size = draw(st.integers(1, max_size))
+    nonzero = st.integers(-12, 12).filter(bool).map(lambda quarter: quarter / 4)
+    return {"logits": draw(st.lists(nonzero, min_size=size, max_size=size)),
+            "labels": draw(st.lists(st.integers(0, 1), min_size=size, max_size=size)),
+            "dtype": draw(st.sampled_from(("int64", "float32", "bool")))}
+
+
+@st.composite
+def class_samples(draw, max_classes: int = 5, max_size: int = 30) -> dict:
+    """K classes, N true classes in [0, K) (a class may be absent), and a seed for the
+    logits the probe draws."""
+    classes = draw(st.integers(2, max_classes))
+    size = draw(st.integers(1, max_size))
+    return {"classes": classes,
+            "labels": draw(st.lists(st.integers(0, classes - 1), min_size=size,
+                                    max_size=size)),
+            "seed": draw(st.integers(0, 10_000))}
+
+
+@st.composite
+def split_labels(draw, max_classes: int = 3, max_size: int = 60) -> dict:
+    """Class labels (2 to `max_size` samples, often unbalanced), a validation fraction, and
+    three consecutive seeds."""
+    classes = draw(st.integers(2, max_classes))
+    size = draw(st.integers(2, max_size))
+    # An unbalanced class mix: each label drawn with its own weight.
+    weights = draw(st.lists(st.integers(1, 5), min_size=classes, max_size=classes))
+    pool = [label for label, weight in enumerate(weights) for _ in range(weight)]
+    seed = draw(st.integers(0, 10_000))
+    return {"labels": draw(st.lists(st.sampled_from(pool), min_size=size, max_size=size)),
+            "val_fraction": draw(st.sampled_from((0.2, 0.25, 0.3, 0.5))),
+            "seeds": [seed, seed + 1, seed + 2]}
+
+
+# --- learning_rates ------------------------------------------------------------------------
+
+# Multiples of 1/4 (exact in binary, and so are their products with the factors below);
+# inf and nan are strings in a case, floats in the probe.
+RUN_LOSSES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, "inf", "nan")
+
+
+@st.composite
+def run_histories(draw) -> dict:
+    """A run's losses (1-6), best_loss and slow_factor for classify_run; the last loss is
+    sometimes exactly slow_factor * best_loss, or exactly the first loss."""
+    best_loss = draw(st.sampled_from((0.25, 0.5, 1.0)))
+    slow_factor = draw(st.sampled_from((1.5, 2.0, 4.0)))
+    losses = draw(st.lists(st.sampled_from(RUN_LOSSES), min_size=1, max_size=6))
+    edge = draw(st.sampled_from((None, "threshold", "first")))
+    if edge == "threshold":
+        losses[-1] = best_loss * slow_factor
+    elif edge == "first":
+        losses[-1] = losses[0]
+    return {"losses": losses, "best_loss": best_loss, "slow_factor": slow_factor}
+
+
+@st.composite
+def train_step_problems(draw) -> dict:
+    """A small linear problem for train_steps: SGD at lr, 1-6 full-batch steps."""
+    return {"samples": draw(st.integers(1, 10)), "features": draw(st.integers(1, 3)),
+            "outputs": draw(st.integers(1, 2)), "seed": draw(st.integers(0, 10_000)),
+            "lr": draw(st.sampled_from((0.01, 0.05, 0.1))), "steps": draw(st.integers(1, 6))}
+
+
+@st.composite
+def schedule_settings(draw, function: str) -> dict:
+    """Settings of one hand-written schedule (`function`) and how many epochs to ask for:
+    past the end of the schedule too (the cosine climbs back after T_max)."""
+    base_lr = draw(st.sampled_from((0.01, 0.1, 0.5, 1.0)))
+    floor = draw(st.sampled_from((0.0, 0.01, 0.1, 0.5)))
+    if function == "step_decay":
+        settings = {"base_lr": base_lr, "step_size": draw(st.integers(1, 8)),
+                    "gamma": draw(st.sampled_from((0.1, 0.5, 0.75, 0.9)))}
+        last = 3 * settings["step_size"] + 2
+    elif function == "cosine_annealing":
+        settings = {"base_lr": base_lr, "T_max": draw(st.integers(1, 20)),
+                    "eta_min": base_lr * floor}
+        last = 2 * settings["T_max"] + 3
+    else:
+        warmup = draw(st.integers(1, 6))
+        settings = {"base_lr": base_lr, "warmup_epochs": warmup,
+                    "start_factor": draw(st.sampled_from((0.01, 0.1, 0.25, 0.5, 1.0))),
+                    "total_epochs": warmup + draw(st.integers(1, 20)), "eta_min": base_lr * floor}
+        last = settings["total_epochs"] + 3
+    return {"function": function, "settings": settings, "epochs": draw(st.integers(1, last))}

@@ -36,7 +36,9 @@ EMBEDDED_FILES = {
     f"{task}/{split}.csv": header
     for task, header in (("solubility", "id,sequence,label"),
                          ("secondary_structure", "id,sequence,ss3,resolved_mask"),
-                         ("gene_expression", "id,tf1,tf2,tf3,tf4,tf5,expression"))
+                         ("gene_expression", "id,tf1,tf2,tf3,tf4,tf5,expression"),
+                         ("variants", "id,conservation,allele_frequency,structural_impact,"
+                                      "hydrophobicity_change,noise_1,noise_2,label"))
     for split in ("train", "valid", "test")
 }
 

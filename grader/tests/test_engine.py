@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,6 +14,7 @@ import pytest
 
 from grader import ROOT, forkserver
 from grader.exercises import declared_points, exercise_names
+from grader.sandbox import Sandbox
 from grader.tests.grading import (
     check_name,
     copy_of_checkout,
@@ -23,6 +25,7 @@ from grader.tests.grading import (
     slow_checks,
     variants,
 )
+from tests.probes import autograd_basics as autograd_probes
 
 HOSTILE = pytest.mark.xdist_group("mcc-hostile")
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
@@ -185,6 +188,27 @@ def test_fork_server_preloads_only_what_the_named_exercises_import():
     assert {"sklearn.metrics", "matplotlib.figure"} <= set(everything)
     assert "matplotlib.figure" not in forkserver.preload(("mcc",))
     assert forkserver.preload(("grad_accumulation",)) == list(forkserver.PRELOAD)
+
+
+def test_a_worker_imports_the_checkouts_packages_after_its_root_changed():
+    """A confined worker may not list the checkout's root, so Python cannot find a top-level
+    package there once the root has changed after the fork server started (a first grading
+    run creates `.hypothesis/` or `build/` there): the packages probes import are preloaded."""
+    sandbox = Sandbox()
+    try:
+        case = {"dtype": "float64", "features": 2, "outputs": 1, "samples": 3, "seed": 0}
+        started = sandbox.run(ROOT / "solutions", "autograd_basics", autograd_probes.mse_loss,
+                              case, "cpu")
+        assert started.ok, started.message
+        marker = ROOT / f".root-changed-{os.getpid()}"
+        marker.touch()
+        marker.unlink()
+        outcome = sandbox.run(ROOT / "solutions", "autograd_basics",
+                              autograd_probes.gene_expression_descent,
+                              {"lr": 0.05, "split": "train", "steps": 2}, "cpu")
+        assert outcome.ok, outcome.message  # was: ModuleNotFoundError: No module named 'data'
+    finally:
+        sandbox.close()
 
 
 def test_a_broken_suite_is_one_line_with_file_and_line_and_exit_3(tmp_path):

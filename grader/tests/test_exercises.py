@@ -116,6 +116,10 @@ BY_HAND_MUTANTS = [
     pytest.param("autograd_basics", "manual_uses_autograd", "manual_gradients uses "
                  "torch.autograd.grad; write the chain rule yourself, without autograd",
                  marks=pytest.mark.xdist_group("autograd_basics"), id="autograd_basics"),
+    pytest.param("learning_rates", "step_decay_with_steplr", "step_decay uses "
+                 "torch.optim.lr_scheduler.StepLR; write the schedule as a formula of the epoch, "
+                 "without torch.optim.lr_scheduler",
+                 marks=pytest.mark.xdist_group("learning_rates"), id="learning_rates"),
 ]
 
 

@@ -103,7 +103,8 @@ def test_no_known_correct_or_hostile_submission_is_flagged(tmp_path):
                 if findings.tampering or findings.by_hand:
                     flagged[f"{exercise}.{variant.name}"] = findings
     assert set(flagged) == {"optimizers.classes_are_torch_optim", "mcc.calls_sklearn_mcc",
-                            "autograd_basics.manual_uses_autograd"}
+                            "autograd_basics.manual_uses_autograd",
+                            "learning_rates.step_decay_with_steplr"}
     assert not any(findings.tampering for findings in flagged.values())
 
 

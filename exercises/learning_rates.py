@@ -1,0 +1,369 @@
+# This file is generated from solutions/learning_rates.py by `make stubs`: fill in the
+# parts that raise NotImplementedError, and keep the names and signatures.
+"""Learning rates: a sweep that shows the three regimes, and schedules written by hand.
+
+Part A: the rate decides whether gradient descent works at all. Fit the same linear model
+(expression from transcription-factor binding, as in the autograd exercise) with
+`torch.optim.SGD` and `torch.optim.Adam`, once per rate of a list, for a fixed number of
+full-batch steps from the same starting point (all weights zero), and sort each run into
+one of three regimes:
+
+    diverged   a loss is not finite (inf or nan), or the last loss is above the first
+    slow       otherwise, when the last loss is above slow_factor x best_loss (best_loss:
+               the lowest finite last loss of the whole sweep, every optimizer included)
+    good       otherwise
+
+On the embedded gene-expression set (300 genes, 5 factors, 100 steps) SGD shows all three:
+too small a rate is still far from the best fit after the budget, too large a rate makes
+every step overshoot by more than it corrects, and the loss explodes to inf. Adam's steps
+are about lr in size whatever the gradient, so it survives rates that break SGD.
+
+Part B: schedules. A rate that suits the start of training is often too large near the
+end; a schedule sets the rate of each epoch. Three of them, written as formulas of the
+epoch (0, 1, 2, ...), each taking the same values as its PyTorch counterpart stepped once
+per epoch:
+
+    step_decay         base_lr * gamma ** (epoch // step_size)               (StepLR)
+    cosine_annealing   eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+                                                                  (CosineAnnealingLR)
+    warmup_cosine      epoch < W: base_lr * (start_factor + (1 - start_factor) * epoch / W),
+                       a straight line from start_factor * base_lr that would reach base_lr
+                       at epoch W (LinearLR(start_factor, 1.0, total_iters=W));
+                       epoch >= W: cosine_annealing(epoch - W, base_lr,
+                       T_max=total_epochs - W, eta_min) (CosineAnnealingLR), the two joined
+                       by SequentialLR(milestones=[W]).
+
+The warm-up keeps the first updates small while Adam's moment estimates (or a freshly
+initialised network's gradients) are still unreliable; the cosine then lowers the rate
+smoothly to eta_min at the last epoch. Beyond T_max the cosine rises again, as PyTorch's
+does (period 2 T_max). By hand: the three schedules may not use torch.optim.lr_scheduler
+(the grader checks); compare with it in your own tests. `train_with_schedule` then trains
+with any schedule, setting the optimizer's rate at the start of every epoch.
+
+Course notes: Session 2 ("Autograd and Gradient Descent"), Exercise 3 ("PyTorch
+Optimizers": SGD, Adam and learning rates) and Challenge Problem 2 ("Learning rate
+scheduling").
+
+Run it: `python -m exercises.learning_rates` (seconds; options `--steps`, `--out PNG`,
+`--epochs`). It prints the sweep's table next to the expected regimes, writes the plot,
+and prints the three schedules next to PyTorch's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+OPTIMIZER_NAMES = ("sgd", "adam")
+DEFAULT_RATES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+REGIMES = ("diverged", "slow", "good")
+Run = dict[str, Any]
+
+
+# ----------------------------------------------------------------------------- Part A
+
+
+def train_steps(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor,
+                steps: int) -> list[float]:
+    """Take `steps` full-batch updates of `model` on the mean squared error.
+
+    Args:
+        model: maps x (N, F) to predictions (N, O); its parameters are on x's device.
+        optimizer: a torch optimizer over the model's parameters, used as it is (its rate
+            is not changed here).
+        x: (N, F) inputs; y: (N, O) targets; same floating dtype and device as the model.
+        steps: the number of updates, >= 0.
+
+    Returns:
+        `steps` Python floats: losses[t] is the loss of the whole batch at the parameters
+        before update t, the loss whose gradient update t follows; the mean of
+        (model(x) - y) ** 2 over all N * O entries. A loss that overflows is kept as it is
+        (inf or nan).
+
+    Each update: clear the gradients, compute the loss, backpropagate, step.
+    """
+    raise NotImplementedError("learning_rates: train_steps")
+
+
+def classify_run(losses: Sequence[float], best_loss: float, slow_factor: float = 2.0) -> str:
+    """The regime of one run: "diverged", "slow" or "good".
+
+    Args:
+        losses: the run's loss history, >= 1 Python floats (inf and nan allowed).
+        best_loss: the lowest finite last loss of the sweep the run belongs to.
+        slow_factor: how far above best_loss a last loss may lie and still be good.
+
+    Returns:
+        "diverged" when any loss is not finite, or the last loss is greater than the first;
+        else "slow" when the last loss is greater than slow_factor * best_loss;
+        else "good" (a last loss equal to slow_factor * best_loss is good).
+
+    Hint: nan compares False with everything (nan > 1.0 and nan < 1.0 are both False):
+    test math.isfinite.
+    """
+    raise NotImplementedError("learning_rates: classify_run")
+
+
+def make_sweep_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    """torch.optim.SGD(params, lr=lr) for "sgd", torch.optim.Adam(params, lr=lr) for "adam"
+    (every other setting at PyTorch's default); ValueError for any other name.
+
+    Optional helper: the grader never calls it.
+    """
+    raise NotImplementedError("learning_rates: make_sweep_optimizer")
+
+
+def lr_sweep(x: Tensor, y: Tensor, rates: Sequence[float] = DEFAULT_RATES, steps: int = 100,
+             optimizers: Sequence[str] = OPTIMIZER_NAMES, slow_factor: float = 2.0) -> list[Run]:
+    """Fit a linear model once per (optimizer, rate) and classify each run.
+
+    Args:
+        x: (N, F) inputs; y: (N, O) targets; same floating dtype and device.
+        rates: the learning rates, > 0.
+        steps: full-batch updates per run (`train_steps`).
+        optimizers: names among "sgd" (torch.optim.SGD(params, lr=lr)) and "adam"
+            (torch.optim.Adam(params, lr=lr)), all other settings PyTorch's defaults.
+        slow_factor: as in `classify_run`.
+
+    Returns:
+        One dict per run, optimizer by optimizer in the given order, and within each the
+        rates in the given order: {"optimizer": name, "lr": rate, "losses": the run's
+        `steps` losses from your `train_steps`, "final_loss": losses[-1], "regime": from
+        your `classify_run`, with best_loss the lowest finite final loss of all runs}.
+
+    Every run starts from scratch: a new torch.nn.Linear(F, O) on x's device and in x's
+    dtype, with its weight and bias set to zero, and a new optimizer over its parameters.
+    """
+    raise NotImplementedError("learning_rates: lr_sweep")
+
+
+def plot_sweep(runs: Sequence[Run], path: str | None = None) -> Figure:
+    """Plot every run's loss against the step, one panel per optimizer.
+
+    Args:
+        runs: as returned by `lr_sweep`.
+        path: when given, save the figure there as a PNG.
+
+    Returns:
+        The `matplotlib.figure.Figure`: one axes per optimizer (in the order they first
+        appear in `runs`), titled with its name, holding one line per run of that
+        optimizer: its losses as they are (x: the step 0, 1, ...; y: the loss), labelled
+        with its rate; the y axis on a log scale (the losses span many orders of
+        magnitude); both axes labelled; a legend.
+
+    Build the figure without showing it: `matplotlib.figure.Figure()` needs no window
+    (or use pyplot with the non-interactive 'Agg' backend, and never call `show()`).
+    Infinite and nan losses are simply not drawn.
+    """
+    raise NotImplementedError("learning_rates: plot_sweep")
+
+
+# ----------------------------------------------------------------------------- Part B
+
+
+def step_decay(epoch: int, base_lr: float, step_size: int, gamma: float) -> float:
+    """The rate of `epoch` (0, 1, ...) under step decay: base_lr, multiplied by gamma once
+    every step_size epochs (step_size >= 1).
+
+    Returns:
+        base_lr * gamma ** (epoch // step_size), a Python float: epochs 0 .. step_size - 1
+        run at base_lr, the first decay comes at epoch step_size. As
+        torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma), stepped once per
+        epoch, sets it.
+    """
+    raise NotImplementedError("learning_rates: step_decay")
+
+
+def cosine_annealing(epoch: int, base_lr: float, T_max: int, eta_min: float = 0.0) -> float:
+    """The rate of `epoch` (0, 1, ...) under cosine annealing from base_lr down to eta_min
+    at epoch T_max (T_max >= 1).
+
+    Returns:
+        eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, a Python float,
+        for every epoch >= 0 (past T_max the cosine climbs back, period 2 T_max). As
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max, eta_min) sets it; that
+        one computes each rate from the previous one, so the two differ by rounding only.
+    """
+    raise NotImplementedError("learning_rates: cosine_annealing")
+
+
+def warmup_cosine(epoch: int, base_lr: float, warmup_epochs: int, start_factor: float,
+                  total_epochs: int, eta_min: float = 0.0) -> float:
+    """The rate of `epoch` (0, 1, ...) under a linear warm-up followed by cosine annealing.
+
+    Args:
+        epoch: >= 0.
+        base_lr: the rate at the end of the warm-up.
+        warmup_epochs: W >= 1, the epochs of the warm-up.
+        start_factor: in (0, 1]: epoch 0 runs at start_factor * base_lr.
+        total_epochs: > W; the cosine reaches eta_min at epoch total_epochs.
+        eta_min: the cosine's lowest rate.
+
+    Returns:
+        A Python float. For epoch < W: base_lr * (start_factor + (1 - start_factor) *
+        epoch / W); for epoch >= W: cosine_annealing(epoch - W, base_lr,
+        T_max=total_epochs - W, eta_min), which is base_lr at epoch W. As
+        SequentialLR(optimizer, [LinearLR(optimizer, start_factor, 1.0, total_iters=W),
+        CosineAnnealingLR(optimizer, T_max=total_epochs - W, eta_min)], milestones=[W])
+        sets it, stepped once per epoch.
+    """
+    raise NotImplementedError("learning_rates: warmup_cosine")
+
+
+def train_with_schedule(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor,
+                        y: Tensor, schedule: Callable[[int], float], epochs: int,
+                        batch_size: int | None = None) -> dict[str, list[float]]:
+    """Train for `epochs` epochs, each at the rate the schedule gives it.
+
+    Args:
+        model, optimizer, x, y: as for `train_steps`.
+        schedule: epoch (0, 1, ...) -> learning rate, e.g.
+            `lambda epoch: step_decay(epoch, 0.1, 10, 0.5)`.
+        epochs: >= 0.
+        batch_size: the rows of one update: each epoch takes x[0:batch_size],
+            x[batch_size:2 * batch_size], ... in order (the last may be shorter), one update
+            each with your `train_steps`; None: one update on the full batch per epoch.
+
+    Returns:
+        {"lrs": `epochs` Python floats, lrs[e] = schedule(e);
+         "losses": one Python float per update, in order: the loss of its mini-batch
+         before that update}.
+
+    At the start of every epoch, before its first update, set "lr" of every parameter
+    group in optimizer.param_groups to schedule(epoch): an optimizer reads its rate there
+    at each step. The schedule is indexed by the epoch, not by the update.
+    """
+    raise NotImplementedError("learning_rates: train_with_schedule")
+
+
+# ----------------------------------------------------------------------------- program
+
+# The regimes of the default sweep on the embedded training set (100 steps, slow_factor 2).
+EXPECTED_REGIMES = {"sgd": ("slow", "slow", "slow", "good", "diverged"),
+                    "adam": ("slow", "slow", "slow", "good", "good")}
+
+
+def _gene_expression_tensors(split: str, device: torch.device) -> tuple[Tensor, Tensor]:
+    """Binding scores x (N, F) and expression y (N, 1) of one split, float32 on `device`."""
+    from data import load_gene_expression
+
+    records = load_gene_expression(split)
+    x = torch.tensor([record.binding for record in records], device=device)  # (N, F)
+    y = torch.tensor([[record.expression] for record in records], device=device)  # (N, 1)
+    return x, y
+
+
+def _torch_schedule(kind: str, epochs: int, **settings: float) -> list[float]:
+    """The rate PyTorch's scheduler sets at each of `epochs` epochs (for comparison)."""
+    from torch.optim import lr_scheduler
+
+    parameter = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([parameter], lr=settings["base_lr"])
+    if kind == "step_decay":
+        scheduler = lr_scheduler.StepLR(optimizer, int(settings["step_size"]), settings["gamma"])
+    elif kind == "cosine_annealing":
+        scheduler = lr_scheduler.CosineAnnealingLR(optimizer, int(settings["T_max"]),
+                                                   settings["eta_min"])
+    else:
+        warmup = int(settings["warmup_epochs"])
+        scheduler = lr_scheduler.SequentialLR(optimizer, [
+            lr_scheduler.LinearLR(optimizer, settings["start_factor"], 1.0, total_iters=warmup),
+            lr_scheduler.CosineAnnealingLR(optimizer, int(settings["total_epochs"]) - warmup,
+                                           settings["eta_min"])], milestones=[warmup])
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        with warnings.catch_warnings():  # SequentialLR passes an epoch to CosineAnnealingLR
+            warnings.simplefilter("ignore")
+            scheduler.step()
+    return rates
+
+
+def _print_sweep(runs: list[Run], rates: Sequence[float], expected_known: bool) -> None:
+    names = list(dict.fromkeys(run["optimizer"] for run in runs))
+    header = "".join(f" {name + ' final loss':>17} {'regime':>9} {'expected':>9}"
+                     for name in names)
+    print(f"{'lr':>8}{header}")
+    by_key = {(run["optimizer"], run["lr"]): run for run in runs}
+    for index, lr in enumerate(rates):
+        row = f"{lr:>8g}"
+        for name in names:
+            run = by_key[(name, lr)]
+            expected = EXPECTED_REGIMES[name][index] if expected_known else "-"
+            mark = "" if not expected_known or expected == run["regime"] else " !"
+            row += f" {run['final_loss']:>17.6g} {run['regime']:>9} {expected:>9}{mark}"
+        print(row)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Sweep the learning rate of SGD and Adam on the gene-expression set; show schedules."""
+    parser = argparse.ArgumentParser(prog="python -m exercises.learning_rates",
+                                     description=main.__doc__)
+    parser.add_argument("--steps", type=int, default=100, help="full-batch steps per run")
+    parser.add_argument("--out", default="build/learning_rates.png", help="PNG of the sweep")
+    parser.add_argument("--epochs", type=int, default=12, help="epochs of the schedules shown")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    x, y = _gene_expression_tensors("train", device)
+    print(f"Gene expression from TF binding: {x.shape[0]} genes, {x.shape[1]} factors; "
+          f"{args.steps} full-batch steps per run from zero weights, on {device}")
+    runs = lr_sweep(x, y, DEFAULT_RATES, args.steps)
+    _print_sweep(runs, DEFAULT_RATES, expected_known=args.steps == 100)
+    regimes = {run["regime"] for run in runs if run["optimizer"] == "sgd"}
+    best = min((run["final_loss"] for run in runs if math.isfinite(run["final_loss"])),
+               default=math.inf)
+    print(f"SGD shows {len(regimes)} of the 3 regimes (expected 3: slow, good, diverged); "
+          f"the best final loss is {best:.4f} (expected 0.010-0.012: the noise alone gives "
+          "about 0.01)")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    plot_sweep(runs, args.out)
+    print(f"plot written to {args.out}\n")
+
+    shown = {
+        "step_decay": ({"base_lr": 0.1, "step_size": 3, "gamma": 0.5},
+                       lambda e, s: step_decay(e, s["base_lr"], s["step_size"], s["gamma"])),
+        "cosine_annealing": ({"base_lr": 0.1, "T_max": 10, "eta_min": 0.001},
+                             lambda e, s: cosine_annealing(e, s["base_lr"], s["T_max"],
+                                                           s["eta_min"])),
+        "warmup_cosine": ({"base_lr": 0.1, "warmup_epochs": 3, "start_factor": 0.1,
+                           "total_epochs": 12, "eta_min": 0.0},
+                          lambda e, s: warmup_cosine(e, s["base_lr"], s["warmup_epochs"],
+                                                     s["start_factor"], s["total_epochs"],
+                                                     s["eta_min"])),
+    }
+    for kind, (settings, schedule) in shown.items():
+        mine = [schedule(epoch, settings) for epoch in range(args.epochs)]
+        theirs = _torch_schedule(kind, args.epochs, **settings)
+        worst = max(abs(a - b) for a, b in zip(mine, theirs, strict=True))
+        print(f"{kind} {settings}: largest difference from PyTorch {worst:.1e} "
+              f"(expected below 1e-12)")
+        print(f"{'epoch':>7} {'yours':>11} {'PyTorch':>11}")
+        for epoch, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+            print(f"{epoch:>7} {a:11.6f} {b:11.6f}")
+    warm = shown["warmup_cosine"][0]
+    torch.manual_seed(0)
+    model = nn.Linear(x.shape[1], 1).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=warm["base_lr"])
+    result = train_with_schedule(model, optimizer, x, y,
+                                 lambda epoch: warmup_cosine(epoch, **warm), warm["total_epochs"],
+                                 batch_size=32)
+    print(f"\nSGD with warmup_cosine, batches of 32, {warm['total_epochs']} epochs: final "
+          f"batch loss {result['losses'][-1]:.4f} (expected below 0.05)")
+
+
+if __name__ == "__main__":
+    main()

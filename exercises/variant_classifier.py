@@ -1,0 +1,382 @@
+# This file is generated from solutions/variant_classifier.py by `make stubs`: fill in the
+# parts that raise NotImplementedError, and keep the names and signatures.
+"""Classifying genetic variants: logistic regression, a fair validation split, early stopping.
+
+A missense variant is pathogenic (label 1) or benign (0). The embedded variant set
+(`data/variants/`, `data.load_variants`) gives six standardised features per variant:
+conservation, allele frequency, predicted structural impact, hydrophobicity change and
+two features that carry no signal. Its labels come from a logistic model with label
+noise, so the best possible accuracy is near 0.9, not 1.
+
+You build, in order:
+
+- `LogisticRegression`: one linear layer that returns logits, trained with
+  nn.BCEWithLogitsLoss (which applies the sigmoid itself), and `binary_accuracy`;
+- `stratified_split`: a seeded train/validation split that keeps each class's share;
+- `train_model`: full-batch training that records the training and validation loss of
+  every epoch, validates in eval mode without gradients, stops early after `patience`
+  epochs without a better validation loss, and restores the best epoch's weights;
+- `fit_variant_classifier`: the pieces together on the variant set;
+- the challenge: `SoftmaxClassifier`, `fit_level_classifier` and `per_class_accuracy`
+  for three expression levels (low, middle, high) of the gene-expression set, with
+  nn.CrossEntropyLoss on logits.
+
+Every function keeps its results on the device of its inputs.
+
+Course: Session 2 ("Autograd and Gradient Descent"), Exercises 4 ("Variant
+Classification"), 5 ("Train/Validation Split") and 6 ("Overfitting Detection"), and
+Challenge Problem 1 ("Multi-class gene expression classification").
+
+Run it: `python -m exercises.variant_classifier` (seconds; options `--epochs`, `--lr`,
+`--patience`, `--device`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+
+import torch
+from torch import Tensor, nn
+
+# ----------------------------------------------------------------------------- models
+
+
+class LogisticRegression(nn.Module):
+    """Logistic regression for a binary label: one nn.Linear(num_features, 1).
+
+    Submodule: `linear`, nn.Linear(num_features, 1); no other parameters.
+
+    forward(x): x (N, F) float -> logits (N,) on x's device: the linear layer's output
+    with its last dimension squeezed away, NOT passed through a sigmoid. P(label 1) is
+    sigmoid(logit); nn.BCEWithLogitsLoss takes the logits and applies the sigmoid itself
+    (in a numerically stable way), and wants targets of the logits' shape (N,).
+    """
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        raise NotImplementedError("variant_classifier: LogisticRegression.__init__")
+
+    def forward(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("variant_classifier: LogisticRegression.forward")
+
+
+class SoftmaxClassifier(nn.Module):
+    """Multinomial logistic regression: one nn.Linear(num_features, num_classes).
+
+    Submodule: `linear`, nn.Linear(num_features, num_classes); no other parameters.
+
+    forward(x): x (N, F) float -> logits (N, num_classes) on x's device, NOT passed
+    through a softmax: nn.CrossEntropyLoss applies log-softmax itself.
+    """
+
+    def __init__(self, num_features: int, num_classes: int) -> None:
+        super().__init__()
+        raise NotImplementedError("variant_classifier: SoftmaxClassifier.__init__")
+
+    def forward(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("variant_classifier: SoftmaxClassifier.forward")
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def binary_accuracy(logits: Tensor, labels: Tensor) -> float:
+    """The share of correct predictions of a binary classifier, as a Python float.
+
+    Args:
+        logits: (N,) float logits, N >= 1.
+        labels: (N,) true labels 0/1, as bool, integer or float.
+
+    The prediction is 1 where the logit is > 0 (probability > 0.5), else 0. The logits
+    are not probabilities: a logit of 0.3 is a probability of 0.57.
+    """
+    raise NotImplementedError("variant_classifier: binary_accuracy")
+
+
+def per_class_accuracy(logits: Tensor, labels: Tensor) -> Tensor:
+    """The accuracy within each true class (its recall), for K classes.
+
+    Args:
+        logits: (N, K) float logits; the prediction is the argmax of each row.
+        labels: (N,) int64 true classes in [0, K).
+
+    Returns:
+        (K,) float32 on the inputs' device: entry k is the share of the samples of true
+        class k that are predicted k. A class with no sample in `labels` has no accuracy:
+        its entry is NaN (not 0, which would read as "always wrong").
+    """
+    raise NotImplementedError("variant_classifier: per_class_accuracy")
+
+
+# ----------------------------------------------------------------------------- splitting
+
+
+def stratified_split(labels: Tensor, val_fraction: float, seed: int) -> tuple[Tensor, Tensor]:
+    """Split the samples into training and validation indices, class by class.
+
+    Args:
+        labels: (N,) integer class labels (any number of classes), N >= 1.
+        val_fraction: the share of each class that goes to validation, in (0, 1).
+        seed: the split depends on it alone: the same seed gives the same split, a
+            different seed (almost always) a different one.
+
+    Returns:
+        (train_indices, val_indices): 1-D int64 tensors on the labels' device, in any
+        order. Together they hold every index 0..N-1 exactly once (no sample is in both:
+        that would leak it into the validation score). For each class c with n_c
+        samples, the validation part holds round(val_fraction * n_c) of them (within one
+        sample of val_fraction * n_c), chosen at random.
+
+    Hint: draw from your own torch.Generator().manual_seed(seed), not from the global
+    random state, which other code advances.
+    """
+    raise NotImplementedError("variant_classifier: stratified_split")
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train_model(
+    model: nn.Module,
+    train: tuple[Tensor, Tensor],
+    val: tuple[Tensor, Tensor],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    patience: int | None = None,
+) -> dict:
+    """Full-batch training with a validation loss per epoch and early stopping.
+
+    Args:
+        model: maps x (N, F) to logits; on the data's device.
+        train, val: (x, y) pairs: x (N, F) float, y the targets `criterion` takes.
+        criterion: a mean-reduced loss, criterion(model(x), y).
+        optimizer: steps the model's parameters.
+        epochs: the most epochs to run, >= 1.
+        patience: stop after this many epochs in a row without a new best validation
+            loss (if the best epoch is k, counting from 1, training stops after epoch
+            k + patience); None: run every epoch.
+
+    Each epoch is one step on the whole training set: model.train(), zero the
+    gradients, forward, loss, backward, step; the epoch's training loss is that loss (at
+    the weights before the step). Then the validation loss at the new weights, in eval
+    mode (model.eval()) and under torch.no_grad(). The best epoch has the lowest
+    validation loss (strictly lower than every earlier one). Keep a COPY of its weights
+    (copy.deepcopy(model.state_dict())): state_dict() returns the live tensors, which
+    later steps overwrite. At the end, load the best weights back into the model.
+
+    Returns:
+        {"train_loss": [...], "val_loss": [...]: one Python float per epoch run,
+         "best_epoch": the best epoch, counting from 1 (an int)}.
+    """
+    raise NotImplementedError("variant_classifier: train_model")
+
+
+def fit_variant_classifier(
+    train: tuple[Tensor, Tensor],
+    val: tuple[Tensor, Tensor],
+    *,
+    epochs: int = 300,
+    lr: float = 0.05,
+    patience: int | None = 20,
+    seed: int = 0,
+) -> tuple[LogisticRegression, dict]:
+    """Train a `LogisticRegression` on (x, y) pairs with `train_model`.
+
+    Args:
+        train, val: (x, y): x (N, F) float32 features, y (N,) 0/1 labels (any dtype);
+            both on one device.
+        epochs, lr, patience: as for `train_model`; lr is Adam's learning rate.
+        seed: torch.manual_seed(seed) right before the model is made (its initial
+            weights).
+
+    Uses nn.BCEWithLogitsLoss on the logits, with float targets (it wants targets of
+    the logits' shape and dtype), and torch.optim.Adam(model.parameters(), lr=lr).
+
+    Returns:
+        (model, history): the model on x's device, holding the best epoch's weights, and
+        `train_model`'s history.
+    """
+    raise NotImplementedError("variant_classifier: fit_variant_classifier")
+
+
+def fit_level_classifier(
+    train: tuple[Tensor, Tensor],
+    val: tuple[Tensor, Tensor],
+    num_classes: int,
+    *,
+    epochs: int = 300,
+    lr: float = 0.05,
+    patience: int | None = 20,
+    seed: int = 0,
+) -> tuple[SoftmaxClassifier, dict]:
+    """Train a `SoftmaxClassifier` on (x, classes) pairs with `train_model`.
+
+    Args:
+        train, val: (x, y): x (N, F) float32, y (N,) integer classes in [0, num_classes).
+        num_classes: K.
+        epochs, lr, patience, seed: as for `fit_variant_classifier`.
+
+    Uses nn.CrossEntropyLoss on the logits, with int64 targets (class indices, not
+    floats), and torch.optim.Adam(model.parameters(), lr=lr).
+
+    Returns:
+        (model, history), as `fit_variant_classifier`.
+    """
+    raise NotImplementedError("variant_classifier: fit_level_classifier")
+
+
+def expression_levels(expression: Tensor, train_expression: Tensor, num_levels: int = 3,
+                      ) -> Tensor:
+    """Expression values binned into `num_levels` classes, 0 = lowest (given, not graded).
+
+    The cut points are the quantiles 1/K, ..., (K-1)/K of the TRAINING split's expression
+    (`train_expression`), used for every split: cut points taken from the split being
+    binned would use its own values (a leak for validation and test). A value equal to
+    a cut point goes to the upper class. Returns (N,) int64 on expression's device.
+    """
+    fractions = torch.arange(1, num_levels, dtype=train_expression.dtype,
+                             device=train_expression.device) / num_levels
+    cuts = torch.quantile(train_expression, fractions)  # (K-1,)
+    return torch.bucketize(expression, cuts.to(expression.device), right=True)
+
+
+# ----------------------------------------------------------------------------- program
+
+
+def _variant_tensors(split: str, device: torch.device) -> tuple[Tensor, Tensor]:
+    """Features x (N, F) float32 and labels y (N,) int64 of one variant split on `device`."""
+    from data import load_variants
+
+    records = load_variants(split)
+    x = torch.tensor([record.features for record in records], device=device)
+    y = torch.tensor([record.label for record in records], device=device)
+    return x, y
+
+
+def _gene_tensors(split: str, device: torch.device) -> tuple[Tensor, Tensor]:
+    """Binding scores x (N, F) float32 and expression (N,) float32 of one gene split."""
+    from data import load_gene_expression
+
+    records = load_gene_expression(split)
+    x = torch.tensor([record.binding for record in records], device=device)
+    expression = torch.tensor([record.expression for record in records], device=device)
+    return x, expression
+
+
+def _print_history(history: dict, every: int) -> None:
+    epochs = len(history["val_loss"])
+    print(f"{'epoch':>7} {'train loss':>11} {'val loss':>9}")
+    for epoch in [*range(1, epochs + 1, every), *([epochs] if (epochs - 1) % every else [])]:
+        print(f"{epoch:>7} {history['train_loss'][epoch - 1]:11.4f} "
+              f"{history['val_loss'][epoch - 1]:9.4f}")
+
+
+# The overfitting demonstration: measured, its validation loss falls for 15-25 epochs, then
+# rises while the training loss goes to 0 (split seeds 0-2).
+OVERFIT_NOISE_FEATURES = 20
+OVERFIT_HIDDEN = 64
+OVERFIT_LR = 0.003
+
+
+def _overfitting_mlp(num_features: int) -> nn.Module:
+    """A two-hidden-layer MLP returning logits (N,): far more weights than samples."""
+    return nn.Sequential(nn.Linear(num_features, OVERFIT_HIDDEN), nn.ReLU(),
+                         nn.Linear(OVERFIT_HIDDEN, OVERFIT_HIDDEN), nn.ReLU(),
+                         nn.Linear(OVERFIT_HIDDEN, 1), nn.Flatten(0))
+
+
+def _verdict(ok: bool) -> str:
+    return "reached" if ok else "NOT reached"
+
+
+@torch.no_grad()
+def _bce(model: nn.Module, x: Tensor, y: Tensor) -> float:
+    model.eval()
+    return nn.functional.binary_cross_entropy_with_logits(model(x), y.float()).item()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Classify variants, watch a small noisy model overfit, and classify expression levels."""
+    parser = argparse.ArgumentParser(prog="python -m exercises.variant_classifier",
+                                     description=main.__doc__)
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--every", type=int, default=25, help="print the losses every N epochs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    settings = {"epochs": args.epochs, "lr": args.lr, "patience": args.patience,
+                "seed": args.seed}
+
+    # Exercises 4 and 5: logistic regression on the variant set's own train/valid split.
+    train, val, test = (_variant_tensors(split, device) for split in ("train", "valid", "test"))
+    shares = ", ".join(f"{name} {y.float().mean().item():.2f}"
+                       for name, (_, y) in zip(("train", "valid", "test"), (train, val, test),
+                                               strict=True))
+    print(f"Variants: {len(train[1])} train, {len(val[1])} valid, {len(test[1])} test, "
+          f"{train[0].shape[1]} features; share pathogenic: {shares}")
+    model, history = fit_variant_classifier(train, val, **settings)
+    _print_history(history, args.every)
+    best = history["best_epoch"]
+    print(f"best epoch {best} of {len(history['val_loss'])} run")
+    with torch.no_grad():
+        model.eval()
+        accuracy = binary_accuracy(model(test[0]), test[1])
+    print(f"test accuracy: {accuracy:.3f}  (expected 0.85-0.95: "
+          f"{_verdict(0.85 <= accuracy <= 0.95)})")
+    gap = abs(_bce(model, *val) - _bce(model, *train))
+    print(f"train/val loss gap of the best model: {gap:.4f}  (expected < 0.05: "
+          f"{_verdict(gap < 0.05)})")
+    weights = model.linear.weight[0].tolist()
+    from data.synthetic_variants import TRUE_MODEL
+
+    print("learned weights: " + ", ".join(f"{name} {w:+.2f}" for name, w in
+                                          zip(TRUE_MODEL.features, weights, strict=True)))
+
+    # Exercise 6: a bigger model, few samples, noise features: the validation loss turns up.
+    x_small, y_small = val
+    small_train, small_val = stratified_split(y_small, 0.5, args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
+    noise = torch.randn(len(y_small), OVERFIT_NOISE_FEATURES, generator=generator)
+    x_noisy = torch.cat([x_small, noise.to(device)], dim=1)  # (N, F + noise)
+    torch.manual_seed(args.seed)
+    mlp = _overfitting_mlp(x_noisy.shape[1]).to(device)
+    print(f"\nOverfitting: a {OVERFIT_HIDDEN}-{OVERFIT_HIDDEN} MLP on {len(small_train)} "
+          f"variants (stratified_split of the valid file; {len(small_val)} validate) with "
+          f"{OVERFIT_NOISE_FEATURES} extra noise features, Adam lr {OVERFIT_LR}")
+    history = train_model(
+        mlp, (x_noisy[small_train], y_small[small_train].float()),
+        (x_noisy[small_val], y_small[small_val].float()), nn.BCEWithLogitsLoss(),
+        torch.optim.Adam(mlp.parameters(), lr=OVERFIT_LR), args.epochs, args.patience)
+    _print_history(history, 5)
+    best, ran = history["best_epoch"], len(history["val_loss"])
+    print(f"lowest validation loss {history['val_loss'][best - 1]:.4f} at epoch {best}, "
+          f"{history['val_loss'][-1]:.4f} at epoch {ran} (training loss "
+          f"{history['train_loss'][-1]:.4f}): early stopping ended training after epoch "
+          f"{ran} of {args.epochs} (expected before the last: {_verdict(ran < args.epochs)})")
+
+    # Challenge 1: three expression levels from transcription-factor binding.
+    (x_tr, e_tr), (x_va, e_va), (x_te, e_te) = (_gene_tensors(split, device)
+                                                for split in ("train", "valid", "test"))
+    levels = [expression_levels(e, e_tr) for e in (e_tr, e_va, e_te)]
+    model, history = fit_level_classifier((x_tr, levels[0]), (x_va, levels[1]), 3, **settings)
+    with torch.no_grad():
+        model.eval()
+        per_class = per_class_accuracy(model(x_te), levels[2])
+    print(f"\nExpression levels (tertiles of the training expression), best epoch "
+          f"{history['best_epoch']} of {len(history['val_loss'])}: per-class test accuracy "
+          + ", ".join(f"{name} {value:.3f}" for name, value in
+                      zip(("low", "middle", "high"), per_class.tolist(), strict=True))
+          + f"  (expected each >= 0.8: {_verdict(bool((per_class >= 0.8).all()))})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Probes for the `learning_rates` exercise.
+
+A linear problem (`samples` N, `features` F, `outputs` O, `seed`) is drawn as multiples of
+1/8 in [-1, 1], in float64, so that the judge's float64 oracle (the gradient descent
+written out in the suite) follows the same trajectory up to rounding. Training probes
+hand the submission a torch.nn.Linear and a `SpySGD` (one parameter group for the weight,
+one for the bias) and report what it returned and the rate each step used.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+
+import matplotlib
+import numpy as np
+import torch
+from torch import nn
+
+from grader.by_hand import ByHand
+from tests.probes import SpySGD, raised
+
+SCHEDULE_FUNCTIONS = ("step_decay", "cosine_annealing", "warmup_cosine")
+TORCH_SCHEDULERS = ("torch.optim.lr_scheduler.StepLR", "torch.optim.lr_scheduler.CosineAnnealingLR",
+                    "torch.optim.lr_scheduler.LinearLR", "torch.optim.lr_scheduler.SequentialLR",
+                    "torch.optim.lr_scheduler.LambdaLR")
+# The formulas are the exercise: PyTorch's schedulers may not stand in for them (they may
+# check them, in tests, and train_with_schedule may use anything).
+BY_HAND = ByHand(uses={name: TORCH_SCHEDULERS for name in SCHEDULE_FUNCTIONS},
+                 advice="write the schedule as a formula of the epoch, without "
+                 "torch.optim.lr_scheduler")
+
+Problem = dict[str, torch.Tensor]
+
+
+def linear_problem(case: dict) -> Problem:
+    """{"x": (N, F), "y": (N, O), "W": (O, F), "b": (O,)} in float64 on the CPU.
+
+    W and b are where training starts; y is linear in x plus a little noise (a planted
+    weight and bias, noise of multiples of 1/32), so that a fit gets far below where it
+    started, and not to zero.
+    """
+    generator = torch.Generator().manual_seed(case["seed"])
+    n, f, o = case["samples"], case["features"], case.get("outputs", 1)
+    shapes = {"x": (n, f), "W": (o, f), "b": (o,), "planted_W": (o, f), "planted_b": (o,),
+              "noise": (n, o)}
+    drawn = {name: (torch.randint(-8, 9, shape, generator=generator) / 8).double()
+             for name, shape in shapes.items()}
+    y = drawn["x"] @ (2 * drawn["planted_W"]).T + drawn["planted_b"] + drawn["noise"] / 4
+    return {"x": drawn["x"], "y": y, "W": drawn["W"], "b": drawn["b"]}
+
+
+def linear_model(problem: Problem, device: str) -> nn.Linear:
+    """A float64 nn.Linear on `device` starting at the problem's W and b."""
+    outputs, features = problem["W"].shape
+    model = nn.Linear(features, outputs, dtype=torch.float64)
+    with torch.no_grad():
+        model.weight.copy_(problem["W"])
+        model.bias.copy_(problem["b"])
+    return model.to(device)
+
+
+def losses_from_case(values: list) -> list[float]:
+    """A case's losses as floats: "inf" and "nan" are written as strings in cases."""
+    return [float(value) for value in values]
+
+
+class RateSpySGD(SpySGD):
+    """A SpySGD that also records, at each step, the rate of every parameter group."""
+
+    def __init__(self, params, lr: float) -> None:
+        super().__init__(params, lr=lr)
+        self.step_rates: list[list[float]] = []
+
+    def step(self, closure=None):
+        self.step_rates.append([float(group["lr"]) for group in self.param_groups])
+        return super().step(closure)
+
+
+def spy_optimizer(model: nn.Linear, lr: float) -> RateSpySGD:
+    """Plain SGD over the weight and the bias, as two parameter groups."""
+    return RateSpySGD([{"params": [model.weight]}, {"params": [model.bias]}], lr=lr)
+
+
+def train_steps(impl, case: dict, device: str) -> dict:
+    """train_steps on the case's problem with SGD at case["lr"]; the steps taken."""
+    problem = linear_problem(case)
+    model = linear_model(problem, device)
+    optimizer = spy_optimizer(model, case["lr"])
+    losses = impl.train_steps(model, optimizer, problem["x"].to(device),
+                              problem["y"].to(device), case["steps"])
+    return {"losses": losses, "steps": optimizer.events.count("step")}
+
+
+def classify_run(impl, case: dict, device: str):
+    return impl.classify_run(losses_from_case(case["losses"]), case["best_loss"],
+                             case["slow_factor"])
+
+
+def lr_sweep(impl, case: dict, device: str):
+    """lr_sweep on the case's problem (lr_sweep makes its own models)."""
+    problem = linear_problem(case)
+    return impl.lr_sweep(problem["x"].to(device), problem["y"].to(device), list(case["rates"]),
+                         case["steps"], tuple(case["optimizers"]), case["slow_factor"])
+
+
+def embedded_sweep(impl, case: dict, device: str) -> list:
+    """lr_sweep with its defaults on the embedded gene-expression split case["split"] (x (N, 5),
+    y (N, 1), float32 on `device`); the runs without their losses."""
+    from data import load_gene_expression
+
+    records = load_gene_expression(case["split"])
+    x = torch.tensor([list(record.binding) for record in records], dtype=torch.float32)
+    y = torch.tensor([[record.expression] for record in records], dtype=torch.float32)
+    returned = impl.lr_sweep(x.to(device), y.to(device))
+    if not isinstance(returned, list):
+        return returned
+    return [{key: value for key, value in run.items() if key != "losses"}
+            if isinstance(run, dict) else run for run in returned]
+
+
+def schedule(impl, case: dict, device: str) -> list:
+    """case["function"]'s rates for epochs 0 .. case["epochs"] - 1 (no tensors: no device)."""
+    function = getattr(impl, case["function"])
+    return [function(epoch, **case["settings"]) for epoch in range(case["epochs"])]
+
+
+class GraderSchedule:
+    """The grader's schedule, a table of rates; it records the epochs it is asked for."""
+
+    def __init__(self, rates: list[float]) -> None:
+        self.rates = rates
+        self.asked: list[int] = []
+
+    def __call__(self, epoch: int) -> float:
+        self.asked.append(int(epoch))
+        if not 0 <= epoch < len(self.rates):
+            raise IndexError(f"the schedule has epochs 0..{len(self.rates) - 1}, asked for "
+                             f"epoch {epoch}")
+        return self.rates[epoch]
+
+
+def train_with_schedule(impl, case: dict, device: str) -> dict:
+    """train_with_schedule with the grader's table of rates, from the optimizer's
+    case["initial_lr"]; the rate each step used, per parameter group."""
+    problem = linear_problem(case)
+    model = linear_model(problem, device)
+    optimizer = spy_optimizer(model, case["initial_lr"])
+    rates = GraderSchedule(list(case["rates"]))
+    outcome = raised(lambda: impl.train_with_schedule(
+        model, optimizer, problem["x"].to(device), problem["y"].to(device), rates,
+        len(case["rates"]), case["batch_size"]))
+    return {**outcome, "step_rates": optimizer.step_rates, "asked": rates.asked}
+
+
+def plot_sweep(impl, case: dict, device: str) -> dict:
+    """Call plot_sweep in a fresh folder; describe the figure and the file."""
+    matplotlib.use("Agg")  # no window, whatever the submission asked for
+    from matplotlib.figure import Figure
+
+    runs = [{**run, "losses": losses_from_case(run["losses"])} for run in case["runs"]]
+    # In the worker's own folder, which the grader removes with the worker.
+    folder = tempfile.mkdtemp(prefix="plot-", dir=os.getcwd())
+    path = os.path.join(folder, case["filename"]) if case["filename"] else None
+    figure = impl.plot_sweep(runs, path)
+    description: dict = {"type": type(figure).__name__, "is_figure": isinstance(figure, Figure)}
+    if description["is_figure"]:
+        description["axes"] = [describe_axes(axes) for axes in figure.axes]
+        description["figure_legends"] = [
+            [text.get_text() for text in legend.get_texts()] for legend in figure.legends]
+    description["files"] = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            description["files"][name] = f.read(8) == b"\x89PNG\r\n\x1a\n"
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")  # pyplot keeps figures alive otherwise
+    return description
+
+
+def describe_axes(axes) -> dict:
+    """Title, labels, y scale, legend and every line's y values (inf and nan as strings)."""
+    legend = axes.get_legend()
+    return {
+        "title": axes.get_title(),
+        "xlabel": axes.get_xlabel(),
+        "ylabel": axes.get_ylabel(),
+        "yscale": axes.get_yscale(),
+        "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
+        "lines": [[float(y) if math.isfinite(y) else str(float(y))
+                   for y in np.asarray(line.get_ydata(), dtype=float).ravel()]
+                  for line in axes.get_lines()],
+    }
