@@ -88,7 +88,8 @@ def test_same_submission_same_grade(tmp_path):
     """
     submission = tmp_path / "sub"
     submission.mkdir()
-    for exercise in {max(exercise_names(), key=len), "mcc"}:
+    exercises = sorted({max(exercise_names(), key=len), "mcc"})
+    for exercise in exercises:
         mutant = variants(exercise, "MUTANTS")[0]
         (submission / f"{exercise}.py").write_text(mutant.source(exercise))
     outputs = []
@@ -96,6 +97,7 @@ def test_same_submission_same_grade(tmp_path):
         out = tmp_path / f"{run}.json"
         junit = tmp_path / f"{run}.xml"
         process = run_grader("grade", "--target", str(submission), "--device", "cpu",
+                             *(f"--exercise={exercise}" for exercise in exercises),
                              "--json", str(out), "--junit", str(junit))
         assert process.returncode == 0, process.stderr
         assert "partial" in process.stdout
@@ -105,7 +107,7 @@ def test_same_submission_same_grade(tmp_path):
         suites = ET.parse(junit).getroot()
         assert int(suites.get("failures")) > 0
     assert outputs[0] == outputs[1]
-    assert 0 < outputs[0]["score"] < sum(declared_points(e) for e in exercise_names())
+    assert 0 < outputs[0]["score"] < sum(declared_points(e) for e in exercises)
 
 
 @pytest.mark.parametrize(
@@ -169,20 +171,18 @@ def test_check_pattern_grades_only_the_matching_checks(tmp_path):
 
 
 def test_a_suite_runs_as_plain_pytest_for_its_author():
-    """`pytest tests/test_mcc.py` (the conftest loads the plugin): --pdb and -k work there."""
-    def suite(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "pytest", "tests/test_mcc.py", "-q",
-                               "-p", "no:cacheprovider", "--grade-device", "cpu",
-                               "-k", "confusion_counts", *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600)
-
-    reference = suite("--grade-target", "solutions")
-    assert reference.returncode == 0, reference.stdout
-    assert "2 passed" in reference.stdout
-    stub = suite()
-    assert stub.returncode == 1
-    assert "not implemented yet (raises NotImplementedError)" in stub.stdout
-    assert "2 failed" in stub.stdout
+    """`pytest tests/test_mcc.py` (the conftest loads the plugin): --pdb and -k work there.
+    Two targets in one run: the reference passes, the stub fails as not started."""
+    process = subprocess.run([sys.executable, "-m", "pytest", "tests/test_mcc.py", "-q",
+                              "-p", "no:cacheprovider", "--grade-device", "cpu",
+                              "-k", "confusion_counts", "--grade-target", "solutions",
+                              "--grade-target", "exercises"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert process.returncode == 1, process.stdout
+    assert "2 failed, 2 passed" in process.stdout
+    failed = [line for line in process.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 2 and all("[exercises-cpu]" in line for line in failed), failed
+    assert "not implemented yet (raises NotImplementedError)" in process.stdout
 
 
 def test_fork_server_preloads_only_what_the_named_exercises_import():
