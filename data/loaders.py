@@ -227,22 +227,10 @@ def load_gene_expression(split: str = "train") -> list[GeneExpressionRecord]:
     The file holds `id`, one column of binding scores per transcription factor, and
     `expression`; every column besides `id` and `expression` is a factor, in file order.
     """
-    if split not in SPLITS:
-        raise ValueError(f"the gene-expression set has no {split!r} split; it has {list(SPLITS)}")
-    path = EMBEDDED_DIR / "gene_expression" / f"{split}.csv"
-    records = []
-    factors: list[str] = []
-    for _, line, row in _rows(path, ["id", "expression"]):
-        if not factors:
-            factors = [column for column in row if column not in ("id", "expression")]
-            if not factors:
-                raise ValueError(f"{path}, line 1: no binding-score columns besides id and "
-                                 "expression")
-        binding = tuple(_checked_number(path, line, factor, row[factor] or "")
-                        for factor in factors)
-        expression = _checked_number(path, line, "expression", row["expression"])
-        records.append(GeneExpressionRecord(row["id"], binding, expression))
-    return records
+    return [GeneExpressionRecord(row["id"], binding,
+                                 _checked_number(path, line, "expression", row["expression"]))
+            for path, line, row, binding in _feature_rows("gene_expression", split, "expression",
+                                                          "binding-score")]
 
 
 def load_variants(split: str = "train") -> list[VariantRecord]:
@@ -251,19 +239,27 @@ def load_variants(split: str = "train") -> list[VariantRecord]:
     The file holds `id`, one column per feature, and `label` (0 benign, 1 pathogenic);
     every column besides `id` and `label` is a feature, in file order.
     """
-    if split not in SPLITS:
-        raise ValueError(f"the variant set has no {split!r} split; it has {list(SPLITS)}")
-    path = EMBEDDED_DIR / "variants" / f"{split}.csv"
     records = []
-    features: list[str] = []
-    for _, line, row in _rows(path, ["id", "label"]):
-        if not features:
-            features = [column for column in row if column not in ("id", "label")]
-            if not features:
-                raise ValueError(f"{path}, line 1: no feature columns besides id and label")
-        values = tuple(_checked_number(path, line, feature, row[feature] or "")
-                       for feature in features)
+    for path, line, row, values in _feature_rows("variants", split, "label", "feature"):
         if row["label"] not in ("0", "1"):
             raise ValueError(f"{path}, line {line}: label {row['label']!r} is not 0 or 1")
         records.append(VariantRecord(row["id"], values, int(row["label"])))
     return records
+
+
+def _feature_rows(folder: str, split: str, target: str, kind: str,
+                  ) -> Iterator[tuple[Path, int, dict[str, str], tuple[float, ...]]]:
+    """(path, line, row, feature values) of one split of an embedded numeric set: `id`, the
+    `kind` columns (every column besides `id` and `target`, in file order), and `target`."""
+    if split not in SPLITS:
+        raise ValueError(f"the {folder.replace('_', '-')} set has no {split!r} split; it has "
+                         f"{list(SPLITS)}")
+    path = EMBEDDED_DIR / folder / f"{split}.csv"
+    columns: list[str] = []
+    for _, line, row in _rows(path, ["id", target]):
+        if not columns:
+            columns = [column for column in row if column not in ("id", target)]
+            if not columns:
+                raise ValueError(f"{path}, line 1: no {kind} columns besides id and {target}")
+        yield path, line, row, tuple(_checked_number(path, line, column, row[column] or "")
+                                     for column in columns)

@@ -11,7 +11,10 @@ batches they train on. A judge reads their records with `grader.judge` (`expect_
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -175,3 +178,31 @@ def solubility_batches(seed: int, sizes: list[int], min_length: int = 1,
     return [padded_batch(random_proteins(generator, size, min_length, max_length),
                          torch.randint(0, 2, (size,), generator=generator))
             for size in sizes]
+
+
+def plotted(draw: Callable[[str | None], object], filename: str | None,
+            describe_axes: Callable[[object], dict]) -> dict:
+    """What a plotting function made: `draw(path)` is called with a path named `filename`
+    in a fresh folder (None: no file asked), under the Agg backend whatever the submission
+    asked for. Returns the figure's type, each axes as `describe_axes` tells it, the figure
+    legends, and for each file written whether it is a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    # In the worker's own folder, which the grader removes with the worker.
+    folder = tempfile.mkdtemp(prefix="plot-", dir=os.getcwd())
+    figure = draw(os.path.join(folder, filename) if filename else None)
+    description: dict = {"type": type(figure).__name__, "is_figure": isinstance(figure, Figure)}
+    if description["is_figure"]:
+        description["axes"] = [describe_axes(axes) for axes in figure.axes]
+        description["figure_legends"] = [
+            [text.get_text() for text in legend.get_texts()] for legend in figure.legends]
+    description["files"] = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            description["files"][name] = f.read(8) == b"\x89PNG\r\n\x1a\n"
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")  # pyplot keeps figures alive otherwise
+    return description

@@ -10,17 +10,13 @@ one for the bias) and report what it returned and the rate each step used.
 from __future__ import annotations
 
 import math
-import os
-import sys
-import tempfile
 
-import matplotlib
 import numpy as np
 import torch
 from torch import nn
 
 from grader.by_hand import ByHand
-from tests.probes import SpySGD, raised
+from tests.probes import SpySGD, plotted, raised
 
 SCHEDULE_FUNCTIONS = ("step_decay", "cosine_annealing", "warmup_cosine")
 TORCH_SCHEDULERS = ("torch.optim.lr_scheduler.StepLR", "torch.optim.lr_scheduler.CosineAnnealingLR",
@@ -157,26 +153,8 @@ def train_with_schedule(impl, case: dict, device: str) -> dict:
 
 def plot_sweep(impl, case: dict, device: str) -> dict:
     """Call plot_sweep in a fresh folder; describe the figure and the file."""
-    matplotlib.use("Agg")  # no window, whatever the submission asked for
-    from matplotlib.figure import Figure
-
     runs = [{**run, "losses": losses_from_case(run["losses"])} for run in case["runs"]]
-    # In the worker's own folder, which the grader removes with the worker.
-    folder = tempfile.mkdtemp(prefix="plot-", dir=os.getcwd())
-    path = os.path.join(folder, case["filename"]) if case["filename"] else None
-    figure = impl.plot_sweep(runs, path)
-    description: dict = {"type": type(figure).__name__, "is_figure": isinstance(figure, Figure)}
-    if description["is_figure"]:
-        description["axes"] = [describe_axes(axes) for axes in figure.axes]
-        description["figure_legends"] = [
-            [text.get_text() for text in legend.get_texts()] for legend in figure.legends]
-    description["files"] = {}
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as f:
-            description["files"][name] = f.read(8) == b"\x89PNG\r\n\x1a\n"
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")  # pyplot keeps figures alive otherwise
-    return description
+    return plotted(lambda path: impl.plot_sweep(runs, path), case["filename"], describe_axes)
 
 
 def describe_axes(axes) -> dict:

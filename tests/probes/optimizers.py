@@ -9,9 +9,6 @@ every step. The experiment is driven with a small model and loaders of the grade
 from __future__ import annotations
 
 import copy
-import os
-import sys
-import tempfile
 
 import matplotlib
 import numpy as np
@@ -27,6 +24,7 @@ from tests.probes import (
     SpySGD,
     flat_parameters,
     padded_batch,
+    plotted,
     raised,
     random_proteins,
 )
@@ -273,26 +271,8 @@ def compare_optimizers(impl, case: dict, device: str) -> dict:
 
 def plot_loss_curves(impl, case: dict, device: str) -> dict:
     """Call plot_loss_curves in a fresh folder; describe the figure and the file."""
-    matplotlib.use("Agg")  # no window, whatever the submission asked for
-    from matplotlib.figure import Figure
-
-    # In the worker's own folder, which the grader removes with the worker.
-    folder = tempfile.mkdtemp(prefix="plot-", dir=os.getcwd())
-    path = os.path.join(folder, case["filename"]) if case["filename"] else None
-    figure = impl.plot_loss_curves(case["histories"], path)
-    description: dict = {"type": type(figure).__name__, "is_figure": isinstance(figure, Figure)}
-    if description["is_figure"]:
-        description["axes"] = [describe_axes(axes) for axes in figure.axes]
-        description["figure_legends"] = [
-            [text.get_text() for text in legend.get_texts()] for legend in figure.legends
-        ]
-    description["files"] = {}
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as f:
-            description["files"][name] = f.read(8) == b"\x89PNG\r\n\x1a\n"
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")  # pyplot keeps figures alive otherwise
-    return description
+    return plotted(lambda path: impl.plot_loss_curves(case["histories"], path),
+                   case["filename"], describe_axes)
 
 
 def describe_axes(axes) -> dict:
