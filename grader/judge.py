@@ -125,6 +125,21 @@ def fail(what: str, *, case: Any = None, expected: Any = None, got: Any = None,
     raise CheckFailure("\n".join(lines))
 
 
+def expect_legend_and_png(figure: dict, what: str, filename: str, *, case: Any,
+                          legend_hint: str, file_hint: str) -> None:
+    """A figure described by `tests.probes.plotted` has a legend (on an axes or the figure)
+    and `what` wrote exactly one PNG, `filename`, in its folder."""
+    legends = [axes["legend"] for axes in figure["axes"] if axes["legend"]] + [
+        legend for legend in figure["figure_legends"] if legend]
+    if not legends:
+        fail("the figure has no legend", case=case, hint=legend_hint)
+    if figure["files"] != {filename: True}:
+        problem = ("no file was written" if not figure["files"] else
+                   f"the folder holds {sorted(figure['files'])}, PNG: {figure['files']}")
+        fail(f"{what} should write a PNG at path: {problem}", case=f"path=<folder>/{filename}",
+             hint=file_hint)
+
+
 def expect_raises(outcome: dict, what: str, problem: str, *, case: Any = None,
                   exception: str = "ValueError",
                   hint: str = "validate the inputs first and raise ValueError naming the "

@@ -27,6 +27,7 @@ from grader.judge import (
     expect_dict,
     expect_float,
     expect_float_list,
+    expect_legend_and_png,
     fail,
     known_mistake,
     per_case,
@@ -353,17 +354,9 @@ def test_plot_sweep_labels_legend_file(check):
                  expected="x label (step) and y label (loss)",
                  got={"xlabel": axes["xlabel"], "ylabel": axes["ylabel"]},
                  hint="label both axes: axes.set_xlabel('step'), axes.set_ylabel('loss')")
-    legends = [axes["legend"] for axes in got["axes"] if axes["legend"]] + [
-        legend for legend in got["figure_legends"] if legend]
-    if not legends:
-        fail("the figure has no legend", case=PLOT_CASE,
-             hint="give each line a label=f'lr {lr}' and call axes.legend()")
-    if got["files"] != {"sweep.png": True}:
-        problem = ("no file was written" if not got["files"] else
-                   f"the folder holds {sorted(got['files'])}, PNG: {got['files']}")
-        fail(f"plot_sweep(runs, path) should write a PNG at path: {problem}",
-             case="path=<folder>/sweep.png",
-             hint="figure.savefig(path) when path is not None")
+    expect_legend_and_png(got, "plot_sweep(runs, path)", "sweep.png", case=PLOT_CASE,
+                          legend_hint="give each line a label=f'lr {lr}' and call axes.legend()",
+                          file_hint="figure.savefig(path) when path is not None")
 
 
 # --- the schedules --------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from grader.judge import (
     assert_close,
     expect_dict,
     expect_history,
+    expect_legend_and_png,
     expect_modes,
     expect_raises,
     expect_tensor,
@@ -675,17 +676,11 @@ def test_plot_labels_legend_file(check):
                  expected="x label (epoch) and y label (loss)",
                  got={"xlabel": axes["xlabel"], "ylabel": axes["ylabel"]},
                  hint="label both axes: ax.set_xlabel('epoch'), ax.set_ylabel('loss')")
-    legends = [axes["legend"] for axes in got["axes"] if axes["legend"]] + [
-        legend for legend in got["figure_legends"] if legend]
-    if not legends:
-        fail("the figure has no legend", case="three optimizers, 4 epochs",
-             hint="give each line a label=... and call ax.legend()")
-    if got["files"] != {"curves.png": True}:
-        problem = ("no file was written" if not got["files"] else
-                   f"the folder holds {sorted(got['files'])}, PNG: {got['files']}")
-        fail(f"plot_loss_curves(histories, path) should write a PNG at path: {problem}",
-             case="path=<folder>/curves.png",
-             hint="figure.savefig(path) (the file name ends in .png) when path is not None")
+    expect_legend_and_png(got, "plot_loss_curves(histories, path)", "curves.png",
+                          case="three optimizers, 4 epochs",
+                          legend_hint="give each line a label=... and call ax.legend()",
+                          file_hint="figure.savefig(path) (the file name ends in .png) when "
+                                    "path is not None")
 
 
 def oracle_summary(histories: dict, threshold: float, strict: bool = False,

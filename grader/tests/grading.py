@@ -30,6 +30,21 @@ from grader.exercises import exercise_names, marked_checks, suite_path
 from grader.release import tracked_files
 from grader.tests.variants import DEFAULT_MINIMUMS, Variant
 
+# (exercise, mutant, rule): the known mutants that take a shortcut their exercise's by-hand
+# rule forbids, and the rule as feedback and results.json state it. No other known
+# submission may break a rule.
+BY_HAND_MUTANTS = (
+    ("optimizers", "classes_are_torch_optim",
+     "SGDMomentum subclasses torch.optim.SGD; write the update rule yourself"),
+    ("mcc", "calls_sklearn_mcc",
+     "matthews_corrcoef uses sklearn.metrics.matthews_corrcoef; compute the MCC yourself"),
+    ("autograd_basics", "manual_uses_autograd", "manual_gradients uses torch.autograd.grad; "
+     "write the chain rule yourself, without autograd"),
+    ("learning_rates", "step_decay_with_steplr", "step_decay uses "
+     "torch.optim.lr_scheduler.StepLR; write the schedule as a formula of the epoch, "
+     "without torch.optim.lr_scheduler"),
+)
+
 
 def variants(exercise: str, kind: str) -> list[Variant]:
     """MUTANTS, ALTERNATIVES or HOSTILE of an exercise (empty when it has none)."""

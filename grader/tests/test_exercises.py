@@ -16,6 +16,7 @@ from grader import ROOT
 from grader.exercises import EXERCISE_FILES, declared_points, exercise_files, suite_path
 from grader.release import tracked_files
 from grader.tests.grading import (
+    BY_HAND_MUTANTS,
     check_name,
     exercise_result,
     failing_checks,
@@ -106,24 +107,11 @@ def test_every_check_is_failed_by_some_mutant(exercise):
     assert checks - caught == set(), "checks that no mutant fails"
 
 
-BY_HAND_MUTANTS = [
-    pytest.param("optimizers", "classes_are_torch_optim",
-                 "SGDMomentum subclasses torch.optim.SGD; write the update rule yourself",
-                 marks=pytest.mark.xdist_group("optimizers"), id="optimizers"),
-    pytest.param("mcc", "calls_sklearn_mcc", "matthews_corrcoef uses "
-                 "sklearn.metrics.matthews_corrcoef; compute the MCC yourself",
-                 marks=pytest.mark.xdist_group("mcc"), id="mcc"),
-    pytest.param("autograd_basics", "manual_uses_autograd", "manual_gradients uses "
-                 "torch.autograd.grad; write the chain rule yourself, without autograd",
-                 marks=pytest.mark.xdist_group("autograd_basics"), id="autograd_basics"),
-    pytest.param("learning_rates", "step_decay_with_steplr", "step_decay uses "
-                 "torch.optim.lr_scheduler.StepLR; write the schedule as a formula of the epoch, "
-                 "without torch.optim.lr_scheduler",
-                 marks=pytest.mark.xdist_group("learning_rates"), id="learning_rates"),
-]
+BY_HAND_PARAMS = [pytest.param(*row, marks=pytest.mark.xdist_group(row[0]), id=row[0])
+                  for row in BY_HAND_MUTANTS]
 
 
-@pytest.mark.parametrize(("exercise", "mutant", "rule"), BY_HAND_MUTANTS)
+@pytest.mark.parametrize(("exercise", "mutant", "rule"), BY_HAND_PARAMS)
 def test_by_hand_violations_are_listed_for_staff(exercise, mutant, rule):
     """results.json names the broken by-hand rule; no correct submission is flagged."""
     results = graded(exercise)

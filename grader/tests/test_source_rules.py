@@ -14,7 +14,7 @@ import pytest
 
 from grader import ROOT, by_hand, source_rules
 from grader.exercises import exercise_names
-from grader.tests.grading import failing_checks, run_grader, variants
+from grader.tests.grading import BY_HAND_MUTANTS, failing_checks, run_grader, variants
 
 SHORTCUTS = '''
 import sys
@@ -102,9 +102,7 @@ def test_no_known_correct_or_hostile_submission_is_flagged(tmp_path):
                 findings = _read(tmp_path, variant.source(exercise), exercise)
                 if findings.tampering or findings.by_hand:
                     flagged[f"{exercise}.{variant.name}"] = findings
-    assert set(flagged) == {"optimizers.classes_are_torch_optim", "mcc.calls_sklearn_mcc",
-                            "autograd_basics.manual_uses_autograd",
-                            "learning_rates.step_decay_with_steplr"}
+    assert set(flagged) == {f"{exercise}.{mutant}" for exercise, mutant, _ in BY_HAND_MUTANTS}
     assert not any(findings.tampering for findings in flagged.values())
 
 
