@@ -222,6 +222,17 @@ def main(argv: list[str] | None = None) -> int:
                             "OUT/gradebook.csv")
     b.add_argument("out", type=Path, metavar="OUT")
     b.add_argument("--roster", type=Path, metavar="CSV")
+    rp = commands.add_parser("report", help="the class report of OUT: a page with plots "
+                             "(OUT/report.html) and a Markdown summary beside it")
+    rp.add_argument("out", type=Path, metavar="OUT",
+                    help="a class run's folder: a subfolder per student with its results.json")
+    rp.add_argument("--roster", type=Path, metavar="CSV",
+                    help="the students' order, and who submitted nothing")
+    rp.add_argument("--html", type=Path, metavar="PATH",
+                    help="where the page goes (default OUT/report.html; the .md beside it)")
+    rp.add_argument("--similarity-threshold", type=float, metavar="F",
+                    help="list the pairs of modules sharing this share of either one's own "
+                    "code or more (default 0.5; above 1: no comparison)")
     s = commands.add_parser("stubs", help="generate exercises/ from solutions/")
     s.add_argument("--check", action="store_true",
                    help="only report whether the committed stubs are up to date")
@@ -276,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             path = _write_gradebook(args.out, _roster(args.roster))
             print(f"gradebook: {path}")
             return 0
+        if args.command == "report":
+            return _report_command(args)
         if args.command == "record":
             manifest = record(reference=args.reference, out=args.out, device=args.device)
             print(f"recorded {manifest['devices']} into {args.out}: {manifest['sha256'][:12]}")
@@ -335,6 +348,22 @@ def _write_gradebook(out: Path, roster: list[batch.Student] | None) -> Path:
     path = out / "gradebook.csv"
     reports.write_atomic(path, batch.gradebook(out, roster))
     return path
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    if not args.out.is_dir():
+        raise UsageError(f"{args.out} is not a directory of graded students")
+    from grader import class_report, similarity  # matplotlib and copydetect: only here
+
+    roster = _roster(args.roster)
+    threshold = args.similarity_threshold
+    threshold = similarity.THRESHOLD if threshold is None else threshold
+    started = time.perf_counter()
+    page, summary = class_report.write(
+        args.out, args.html, [s.id for s in roster] if roster else None,
+        similarity=threshold <= 1, threshold=threshold)
+    print(f"class report: {page} and {summary} ({time.perf_counter() - started:.1f} s)")
+    return 0
 
 
 def _slice(text: str | None) -> tuple[int, int] | None:

@@ -33,7 +33,12 @@ TOLERANCES: dict[tuple[torch.dtype, str], tuple[float, float]] = {
 
 
 class CheckFailure(AssertionError):
-    """A check failed; the message is for the student."""
+    """A check failed; the message is for the student. `hint`: the known mistake its symptom
+    matched, also kept apart from the message so that a class report can count it."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 def tolerance(dtype: torch.dtype, device: str) -> tuple[float, float]:
@@ -122,7 +127,7 @@ def fail(what: str, *, case: Any = None, expected: Any = None, got: Any = None,
         lines.append(f"got:      {show(got)}")
     if hint:
         lines.append(f"hint: {hint}")
-    raise CheckFailure("\n".join(lines))
+    raise CheckFailure("\n".join(lines), hint=hint)
 
 
 def expect_legend_and_png(figure: dict, what: str, filename: str, *, case: Any,

@@ -36,7 +36,14 @@ from grader.reference import (
     RecordedReference,
     open_reference,
 )
-from grader.results import CheckResult, DeviceRun, ExerciseResult, RunOutcome, SubmissionResult
+from grader.results import (
+    CheckResult,
+    DeviceRun,
+    ExerciseResult,
+    Fault,
+    RunOutcome,
+    SubmissionResult,
+)
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 from grader.worker import ErrorKind
 
@@ -376,13 +383,23 @@ def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -
                 if exc.outcome.kind == ErrorKind.BY_HAND else "")
         tampering = exc.outcome.message if exc.outcome.kind == ErrorKind.TAMPERING else ""
         return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds,
-                         by_hand=rule, tampering=tampering)
+                         by_hand=rule, tampering=tampering, fault=_fault(exc.outcome))
     if isinstance(exc, CheckFailure):
         check = item.funcargs.get("check")
         return DeviceRun(device, RunOutcome.FAILED,
-                         _with_output(str(exc), check.output if check else ""), seconds)
+                         _with_output(str(exc), check.output if check else ""), seconds,
+                         hint=exc.hint or "")
     return DeviceRun(device, RunOutcome.ERROR, "internal error of the grader (please report "
                      f"it): {type(exc).__name__}: {exc}", seconds)
+
+
+def _fault(outcome: Outcome) -> Fault | None:
+    """Why a call into the submission did not return, for the class report's counts."""
+    if outcome.out_of_memory:
+        return Fault.OUT_OF_MEMORY
+    return {ErrorKind.TIMEOUT: Fault.TIME_LIMIT, ErrorKind.CRASH: Fault.CRASH,
+            ErrorKind.EXCEPTION: Fault.EXCEPTION, ErrorKind.IMPORT: Fault.EXCEPTION,
+            }.get(outcome.kind)
 
 
 def _root_causes(item: pytest.Item, state: GradingState, target: str, exercise: str,

@@ -12,7 +12,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from grader.results import ExerciseStatus, RunOutcome, SubmissionResult
+from grader.results import DeviceRun, ExerciseStatus, RunOutcome, SubmissionResult
 
 STATUS_WIDTH = 12
 WIDTH = 80  # columns of the terminal the table must fit without wrapping
@@ -104,7 +104,10 @@ def gradescope(result: SubmissionResult) -> dict:
                 "tags": [exercise.name],
                 "visibility": "after_published" if check.hidden else "visible",
                 "extra_data": {"check": check.name,
-                               "devices": {run.device: run.outcome for run in check.runs}},
+                               "devices": {run.device: run.outcome for run in check.runs},
+                               # What went wrong where, as facts: the class report's counts.
+                               "diagnosis": {run.device: _diagnosis(run) for run in check.runs
+                                             if _diagnosis(run)}},
             })
     return {
         "score": result.score,
@@ -126,6 +129,13 @@ def gradescope(result: SubmissionResult) -> dict:
                           for e in result.exercises},
         },
     }
+
+
+def _diagnosis(run: DeviceRun) -> dict[str, str]:
+    """The known mistake, fault, by-hand rule and tampering of a failed run, where any."""
+    facts = {"hint": run.hint, "fault": run.fault or "", "by_hand": run.by_hand,
+             "tampering": run.tampering}
+    return {key: value for key, value in facts.items() if value}
 
 
 def junit(result: SubmissionResult) -> str:

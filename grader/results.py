@@ -17,6 +17,16 @@ class RunOutcome(StrEnum):
     ERROR = "error"  # a fault of the grader, never of the submission
 
 
+class Fault(StrEnum):
+    """Why the submission's code did not return on a run, where it did not (a class report
+    counts them per check)."""
+
+    TIME_LIMIT = "time limit"
+    OUT_OF_MEMORY = "out of memory"
+    CRASH = "crash"  # the worker died: a segfault, os._exit, a kill
+    EXCEPTION = "exception"  # it raised (on import too)
+
+
 class ExerciseStatus(StrEnum):
     """How an exercise went: what the table's status column says."""
 
@@ -37,6 +47,8 @@ class DeviceRun:
     seconds: float = 0.0
     by_hand: str = ""  # the by-hand rule the submission broke here, for staff (grader.by_hand)
     tampering: str = ""  # how it reached into the grader here (grader.source_rules)
+    hint: str = ""  # the known mistake the failure's symptom matched (grader.judge.fail)
+    fault: Fault | None = None
 
 
 @dataclass
