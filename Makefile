@@ -1,7 +1,7 @@
 # The commands people type. `make help` lists them.
 include common.mk
 
-.PHONY: test lint stubs release gradescope data data-real benchmark
+.PHONY: test lint stubs release gradescope data data-real benchmark report
 
 test: $(STAMP) ## run the repository's own tests (lint, stubs, engine, every exercise's mutants)
 	$(PY) -m ruff check .
@@ -29,3 +29,7 @@ benchmark: $(STAMP) ## grading times, sandbox round trip, baselines (DATA_DIR=..
 
 gradescope: $(STAMP) ## build build/gradescope/autograder.zip for Gradescope (EX=mcc: that assignment only)
 	$(PY) -m grader gradescope $(if $(EX),$(foreach e,$(EX),--exercise $(e)) --out build/gradescope/autograder-$(subst $() ,-,$(EX)).zip)
+
+report: $(STAMP) ## the class report of a class run OUT: OUT/report.html (plots) and OUT/report.md (ROSTER=roster.csv)
+	@test -n "$(OUT)" || { echo "usage: make report OUT=<class run folder> [ROSTER=roster.csv]"; exit 2; }
+	$(PY) -m grader report $(OUT) $(if $(ROSTER),--roster $(ROSTER))

@@ -263,7 +263,9 @@ def build(students: list[StudentRecord], missing: list[str], *, similarity: bool
     pairs = []
     if similarity:
         for name in names:
-            modules = {s.id: s.modules[name] for s in students if name in s.modules}
+            # A module not started is the stub: nothing of it counts.
+            modules = {s.id: s.modules[name] for s in students if name in s.modules
+                       and s.exercises[name].status != ExerciseStatus.NOT_STARTED}
             reference = ROOT / "solutions" / f"{name}.py"
             if reference.is_file():
                 modules[REFERENCE] = reference

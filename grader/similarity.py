@@ -12,7 +12,9 @@ the shared regions marked.
 from __future__ import annotations
 
 import itertools
+import os
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ THRESHOLD = 0.5  # share of a module's fingerprinted code found in the other
 COMMON_MODULES = 10  # a passage in more modules than this and than COMMON_SHARE of them
 COMMON_SHARE = 0.2  # is an idiom
 MARK_START, MARK_END = '<mark>', '</mark>'
+PARALLEL_FROM = 40  # modules: from this many, fingerprinting (tokenizing) uses every core
 
 
 @dataclass
@@ -51,7 +54,7 @@ def similar_pairs(exercise: str, modules: dict[str, Path], stub: Path | None,
                   threshold: float = THRESHOLD) -> list[SimilarPair]:
     """Pairs of `modules` ({id: path}) above `threshold`, most similar first."""
     boilerplate = list(_fingerprint(stub).hashes) if stub and stub.is_file() else []
-    prints = {name: _fingerprint(path, boilerplate) for name, path in sorted(modules.items())}
+    prints = fingerprints(dict(sorted(modules.items())), boilerplate)
     holders: defaultdict[int, list[str]] = defaultdict(list)
     for name, fingerprint in prints.items():
         for value in fingerprint.hashes:
@@ -75,6 +78,17 @@ def similar_pairs(exercise: str, modules: dict[str, Path], stub: Path | None,
                                  (round(float(similarity[0]), 3), round(float(similarity[1]), 3)),
                                  int(tokens), marked))
     return sorted(pairs, key=lambda p: (-p.score, p.first, p.second))
+
+
+def fingerprints(modules: dict[str, Path], boilerplate: list[int]) -> dict[str, CodeFingerprint]:
+    """{id: fingerprint}; tokenizing is most of a class report's time, so a large class is
+    fingerprinted in a process per core."""
+    paths = list(modules.values())
+    if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return {name: _fingerprint(path, boilerplate) for name, path in modules.items()}
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        done = pool.map(_fingerprint, paths, itertools.repeat(boilerplate), chunksize=8)
+        return dict(zip(modules, done, strict=True))
 
 
 def _fingerprint(path: Path, boilerplate: list[int] | None = None) -> CodeFingerprint:
