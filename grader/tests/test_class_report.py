@@ -26,7 +26,7 @@ from grader.cli import main
 from grader.results import Fault
 from grader.similarity import MARK_START, REFERENCE
 from grader.tests.grading import graded, variants
-from grader.tests.similar import write_modules
+from solutions.similar import write_modules
 
 # known submission -> students who handed it in: the mutants' counts all differ, so each
 # check's most common known mistake is that of the most planted mutant that shows it

@@ -1,5 +1,8 @@
 """Independently written mcc modules for the class report's similarity self-test.
 
+Solution text: kept beside the reference, where no worker can read it and no release
+ships it (`solutions/` is hidden and left out).
+
 Each module is the stub with its function bodies filled in (`filled`): `loops` and
 `matrix` were written separately from each other and from the reference, and
 `loops_renamed` is `loops` with its variables renamed and comments added: a near-copy.
