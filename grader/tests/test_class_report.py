@@ -24,7 +24,7 @@ import pytest
 from grader import batch, class_report
 from grader.cli import main
 from grader.results import Fault
-from grader.similarity import MARK_START, REFERENCE
+from grader.similarity import MARK_START, REFERENCE, similar_pairs
 from grader.tests.grading import graded, variants
 from solutions.similar import write_modules
 
@@ -242,3 +242,23 @@ def test_the_page_opens_in_a_headless_browser_on_a_phone(graded_class, report, t
     opened = chromium(f"--screenshot={shot}", page.as_uri())
     assert console_messages(opened) == []
     assert shot.stat().st_size > 10_000
+
+
+def test_student_text_reaches_the_page_escaped(tmp_path):
+    """Ids and code are the students': on the page they are text, never markup."""
+    hostile = "</pre><script>steal()</script><pre>"
+    code = ("def confusion_counts(y_true, y_pred):\n"
+            f"    note = {hostile!r}\n"
+            "    total = sum(int(a == b) for a, b in zip(y_true, y_pred, strict=True))\n"
+            "    return [total, len(y_true) - total, note, [x for x in y_true if x]]\n")
+    modules = {}
+    for student in ("<b>ann</b>", "bob"):
+        modules[student] = tmp_path / student.strip("<>/b") / "mcc.py"
+        modules[student].parent.mkdir()
+        modules[student].write_text(code)
+    pairs = similar_pairs("mcc", modules, None)
+    assert len(pairs) == 1
+    report = class_report.ClassReport([], [], [], [], pairs, 0.5)
+    page = class_report.page(report)
+    assert "<script>" not in page and "<b>ann</b>" not in page
+    assert "&lt;script&gt;" in page and "&lt;b&gt;ann&lt;/b&gt;" in page
