@@ -23,6 +23,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from grader import ROOT, reports
+from grader.batch import GradingStatus
 from grader.results import ExerciseStatus, Fault, RunOutcome
 from grader.similarity import REFERENCE, THRESHOLD, SimilarPair, similar_pairs
 
@@ -75,13 +76,13 @@ def read_student(folder: Path) -> StudentRecord | None:
     """A student's results document (and the batch's grading.json, where there is one).
 
     The one reader of the results documents: the report needs nothing else of them.
-    None when the folder holds no results (nothing submitted).
+    None when the student submitted nothing.
     """
     grading_path = folder / "grading.json"
     grading = json.loads(grading_path.read_text()) if grading_path.is_file() else {}
     found = _results_path(folder)
-    if found is None and not grading:
-        return None
+    if found is None and grading.get("status") != GradingStatus.GRADER_ERROR:
+        return None  # nothing submitted: the batch says "missing", or no folder of results
     results = json.loads(found.read_text()) if found else {"tests": [], "extra_data": {}}
     exercises = {name: ExerciseOutcome(name, float(e["score"]), float(e["max_score"]),
                                        ExerciseStatus(e["status"]))
@@ -104,7 +105,8 @@ def read_student(folder: Path) -> StudentRecord | None:
     seconds = grading.get("seconds", results.get("execution_time"))
     return StudentRecord(
         id=folder.name,
-        grader_error=(grading.get("message") or status) if status == "grader error" else "",
+        grader_error=((grading.get("message") or status)
+                      if status == GradingStatus.GRADER_ERROR else ""),
         seconds=None if seconds is None else float(seconds),
         exercises=exercises, checks=checks,
         modules={name: path for name in exercises if (path := _module(folder, name))})

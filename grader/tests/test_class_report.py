@@ -37,7 +37,8 @@ PLANTED = {"sign_flipped": 6, "no_zero_guard": 5, "fp_fn_swapped": 4, "calls_skl
 COMPARED = {"pat": "loops", "pam": "loops_renamed", "ida": "matrix",
             "rex": "reference_recommented"}
 GRADER_ERROR = "eve"
-ABSENT = "zoe"  # on the roster, nothing submitted
+ABSENT = "zoe"  # on the roster, no folder
+EMPTY = "kim"  # on the roster, a folder with no module (the batch says "missing")
 
 pytestmark = pytest.mark.xdist_group("mcc")  # where mcc's known submissions are graded
 
@@ -68,12 +69,15 @@ def graded_class(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
                                 "the grader exited with code 3" if error else "",
                                 seconds=float(seconds))
         (folder / "grading.json").write_text(json.dumps(asdict(grading)))
+    empty = batch.Grading(EMPTY, batch.GradingStatus.MISSING, "no exercise module found")
+    (out / EMPTY).mkdir()
+    (out / EMPTY / "grading.json").write_text(json.dumps(asdict(empty)))
     modules = write_modules(out.parent / "modules")
     for student, module in COMPARED.items():
         (out / student / "submission").mkdir()
         shutil.copy(modules[module], out / student / "submission" / "mcc.py")
     roster = out.parent / "roster.csv"
-    roster.write_text("id\n" + "".join(f"{s}\n" for s in [*students, ABSENT]))
+    roster.write_text("id\n" + "".join(f"{s}\n" for s in [*students, EMPTY, ABSENT]))
     (out / "gradebook.csv").write_text(batch.gradebook(out, batch.read_roster(roster)))
     assert main(["report", str(out), "--roster", str(roster)]) == 0
     return out, students, roster
@@ -121,7 +125,7 @@ def test_failure_rates_and_scores_are_those_of_the_results_and_the_gradebook(gra
     assert sorted(mcc.scores) == scores
     assert mcc.full == sum(s == mcc.max_score for s in scores) > 0
     assert mcc.not_started == PLANTED["stub"]
-    assert report.missing == [ABSENT]
+    assert report.missing == [EMPTY, ABSENT]
     assert [s.id for s in report.grader_errors] == [GRADER_ERROR]
     assert mcc.grader_errors == [GRADER_ERROR]
 
