@@ -247,8 +247,9 @@ def build(students: list[StudentRecord], missing: list[str], *, similarity: bool
                 continue
             stats = checks.setdefault((outcome.exercise, outcome.check), CheckStats(
                 outcome.exercise, outcome.check, outcome.title))
-            if outcome.grader_error:
+            if outcome.grader_error:  # the grader's fault, not the student's failure
                 stats.grader_errors.append(student.id)
+                continue
             if not outcome.ran:
                 continue
             stats.students += 1

@@ -106,8 +106,8 @@ def gradescope(result: SubmissionResult) -> dict:
                 "extra_data": {"check": check.name,
                                "devices": {run.device: run.outcome for run in check.runs},
                                # What went wrong where, as facts: the class report's counts.
-                               "diagnosis": {run.device: _diagnosis(run) for run in check.runs
-                                             if _diagnosis(run)}},
+                               "diagnosis": {run.device: facts for run in check.runs
+                                             if (facts := _diagnosis(run))}},
             })
     return {
         "score": result.score,
