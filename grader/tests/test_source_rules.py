@@ -145,5 +145,8 @@ def test_a_submission_that_replaces_a_probe_scores_zero_and_is_flagged(tmp_path)
         mcc = results["extra_data"]["exercises"]["mcc"]
         assert mcc["score"] == 0 and mcc["max_score"] > 0, name
         assert any(phrase in line for line in mcc["tampering"]), (name, mcc)
+        # ... and as the typed fact of the run that found it, which the class report counts
+        assert any(phrase in facts.get("tampering", "") for test in results["tests"]
+                   for facts in test["extra_data"].get("diagnosis", {}).values()), name
         feedback = failing_checks(results)
         assert feedback and all("tampering" in text for text in feedback.values()), feedback
