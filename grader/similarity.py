@@ -11,6 +11,7 @@ the shared regions marked.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ COMMON_MODULES = 10  # a passage in more modules than this and than COMMON_SHARE
 COMMON_SHARE = 0.2  # is an idiom
 MARK_START, MARK_END = '<mark>', '</mark>'
 PARALLEL_FROM = 40  # modules: from this many, fingerprinting (tokenizing) uses every core
+LARGEST = 2**20  # bytes: a larger module is not compared (tokenizing it would take minutes)
 
 
 @dataclass
@@ -54,7 +56,8 @@ def similar_pairs(exercise: str, modules: dict[str, Path], stub: Path | None,
                   threshold: float = THRESHOLD) -> list[SimilarPair]:
     """Pairs of `modules` ({id: path}) above `threshold`, most similar first."""
     boilerplate = list(_fingerprint(stub).hashes) if stub and stub.is_file() else []
-    prints = fingerprints(dict(sorted(modules.items())), boilerplate)
+    prints = fingerprints({name: path for name, path in sorted(modules.items())
+                           if path.stat().st_size <= LARGEST}, boilerplate)
     holders: defaultdict[int, list[str]] = defaultdict(list)
     for name, fingerprint in prints.items():
         for value in fingerprint.hashes:
@@ -92,7 +95,10 @@ def fingerprints(modules: dict[str, Path], boilerplate: list[int]) -> dict[str, 
 
 
 def _fingerprint(path: Path, boilerplate: list[int] | None = None) -> CodeFingerprint:
-    return CodeFingerprint(str(path), NOISE, WINDOW, boilerplate=boilerplate)
+    # A submission's bytes need not be UTF-8: undecodable ones become U+FFFD.
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return CodeFingerprint(str(path), NOISE, WINDOW, boilerplate=boilerplate,
+                           fp=io.StringIO(text))
 
 
 def _drop(fingerprint: CodeFingerprint, boilerplate: list[int]) -> None:

@@ -24,7 +24,7 @@ import pytest
 from grader import batch, class_report
 from grader.cli import main
 from grader.results import Fault
-from grader.similarity import MARK_START, REFERENCE, similar_pairs
+from grader.similarity import LARGEST, MARK_START, REFERENCE, similar_pairs
 from grader.tests.grading import graded, variants
 from solutions.similar import write_modules
 
@@ -248,8 +248,9 @@ def test_the_page_opens_in_a_headless_browser_on_a_phone(graded_class, report, t
     assert shot.stat().st_size > 10_000
 
 
-def test_student_text_reaches_the_page_escaped(tmp_path):
-    """Ids and code are the students': on the page they are text, never markup."""
+def test_students_files_reach_the_page_as_text_and_never_break_the_report(tmp_path):
+    """Ids and code are the students': on the page they are text, never markup; a module
+    that is not UTF-8 is compared, and one too large to tokenize quickly is left out."""
     hostile = "</pre><script>steal()</script><pre>"
     code = ("def confusion_counts(y_true, y_pred):\n"
             f"    note = {hostile!r}\n"
@@ -260,9 +261,15 @@ def test_student_text_reaches_the_page_escaped(tmp_path):
         modules[student] = tmp_path / student.strip("<>/b") / "mcc.py"
         modules[student].parent.mkdir()
         modules[student].write_text(code)
-    pairs = similar_pairs("mcc", modules, None)
-    assert len(pairs) == 1
-    report = class_report.ClassReport([], [], [], [], pairs, 0.5)
+    garbled = tmp_path / "cat" / "mcc.py"  # not UTF-8: compared, never a crash
+    garbled.parent.mkdir()
+    garbled.write_bytes(b"\xff\xfe" + code.encode() + b"\x80\x81")
+    huge = tmp_path / "dan" / "mcc.py"  # a copy, padded past what is tokenized: left out
+    huge.parent.mkdir()
+    huge.write_text(code + "#" * LARGEST)
+    pairs = similar_pairs("mcc", {**modules, "cat": garbled, "dan": huge}, None)
+    assert len(pairs) == 3 and not any("dan" in (p.first, p.second) for p in pairs)
+    report = class_report.ClassReport([], [], [], [], pairs[:1], 0.5)
     page = class_report.page(report)
     assert "<script>" not in page and "<b>ann</b>" not in page
     assert "&lt;script&gt;" in page and "&lt;b&gt;ann&lt;/b&gt;" in page
