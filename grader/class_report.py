@@ -137,7 +137,11 @@ def read_class(out: Path, roster_ids: list[str] | None = None,
     order = [*(roster_ids or []), *(name for name in folders if name not in (roster_ids or []))]
     records, missing = [], []
     for student in order:
-        record = read_student(folders[student]) if student in folders else None
+        try:
+            record = read_student(folders[student]) if student in folders else None
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # never the whole report
+            record = StudentRecord(student, f"unreadable results: {type(exc).__name__}: {exc}",
+                                   None, {}, [], {})
         if record is None:
             missing.append(student)
         else:

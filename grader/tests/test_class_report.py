@@ -39,6 +39,7 @@ COMPARED = {"pat": "loops", "pam": "loops_renamed", "ida": "matrix",
 GRADER_ERROR = "eve"
 ABSENT = "zoe"  # on the roster, no folder
 EMPTY = "kim"  # on the roster, a folder with no module (the batch says "missing")
+BROKEN = "max"  # a results.json cut short
 
 pytestmark = pytest.mark.xdist_group("mcc")  # where mcc's known submissions are graded
 
@@ -69,6 +70,8 @@ def graded_class(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
                                 "the grader exited with code 3" if error else "",
                                 seconds=float(seconds))
         (folder / "grading.json").write_text(json.dumps(asdict(grading)))
+    (out / BROKEN).mkdir()
+    (out / BROKEN / "results.json").write_text('{"tests": [')  # cut short
     empty = batch.Grading(EMPTY, batch.GradingStatus.MISSING, "no exercise module found")
     (out / EMPTY).mkdir()
     (out / EMPTY / "grading.json").write_text(json.dumps(asdict(empty)))
@@ -126,7 +129,8 @@ def test_failure_rates_and_scores_are_those_of_the_results_and_the_gradebook(gra
     assert mcc.full == sum(s == mcc.max_score for s in scores) > 0
     assert mcc.not_started == PLANTED["stub"]
     assert report.missing == [EMPTY, ABSENT]
-    assert [s.id for s in report.grader_errors] == [GRADER_ERROR]
+    assert [s.id for s in report.grader_errors] == [GRADER_ERROR, BROKEN]
+    assert "unreadable results" in report.grader_errors[1].grader_error
     assert mcc.grader_errors == [GRADER_ERROR]
 
 
