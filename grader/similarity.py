@@ -30,6 +30,7 @@ COMMON_MODULES = 10  # a passage in more modules than this and than COMMON_SHARE
 COMMON_SHARE = 0.2  # is an idiom
 MARK_START, MARK_END = '<mark>', '</mark>'
 PARALLEL_FROM = 40  # modules: from this many, fingerprinting (tokenizing) uses every core
+CONTEXT_LINES = 4  # shown around each shared region ("..." for the rest)
 LARGEST = 2**20  # bytes: a larger module is not compared (tokenizing it would take minutes)
 
 
@@ -75,7 +76,7 @@ def similar_pairs(exercise: str, modules: dict[str, Path], stub: Path | None,
         if max(similarity) < threshold:
             continue
         marked = tuple(highlight_overlap(prints[name].raw_code, part, MARK_START, MARK_END,
-                                         escape_html=True)[0]
+                                         truncate=CONTEXT_LINES, escape_html=True)[0]
                        for name, part in ((first, slices[0]), (second, slices[1])))
         pairs.append(SimilarPair(exercise, first, second,
                                  (round(float(similarity[0]), 3), round(float(similarity[1]), 3)),
