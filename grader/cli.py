@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, batch, confinement, environment, release, reports
+from grader import ROOT, batch, confinement, environment, release, reports, warm
 from grader.exercises import exercise_names, suite_path
 from grader.options import DEFAULTS, DEVICE_CHOICES, GradingOptions, add_flags
 from grader.plugin import STATE, GradingState, SuiteError
@@ -265,10 +265,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="a folder per submission: the student's repository")
     v.add_argument("--csv", type=Path, default=Path("checkoffs.csv"), metavar="PATH",
                    help="where the verdicts go (default checkoffs.csv)")
+    commands.add_parser("serve", help="run grader commands sent by a class batch or the "
+                        "self-tests, one after another in this warm process (grader.warm)")
     args = parser.parse_args(argv)
     try:
         if args.command == "checkoff":
             return _checkoff_command(args)
+        if args.command == "serve":
+            return warm.serve(main)
         if args.command == "stubs":
             from grader import stubs
 

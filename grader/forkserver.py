@@ -36,7 +36,7 @@ WORKER_ENVIRONMENT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC
                       "TERM", "TMPDIR", "VIRTUAL_ENV", "PYTHON*", "LD_LIBRARY_PATH",
                       "OMP_*", "MKL_*", "CUDA_*", "NVIDIA_*", "PYTORCH_*", "CUBLAS_*")
 # Commands that grade in this process (class grading grades each student in a child).
-GRADING_COMMANDS = {"grade", "checkoff", "record", "gradescope-run"}
+GRADING_COMMANDS = {"grade", "checkoff", "record", "gradescope-run", "serve"}
 
 
 def context(exercises: tuple[str, ...] | None = None,

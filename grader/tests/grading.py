@@ -9,6 +9,7 @@ The same submissions can be graded in a student release built from this checkout
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import functools
@@ -29,6 +30,7 @@ from grader import ROOT
 from grader.exercises import exercise_names, marked_checks, suite_path
 from grader.release import tracked_files
 from grader.tests.variants import DEFAULT_MINIMUMS, Variant
+from grader.warm import CommandResult, WarmGrader
 
 # (exercise, mutant, rule): the known mutants that take a shortcut their exercise's by-hand
 # rule forbids, and the rule as feedback and results.json state it. No other known
@@ -72,10 +74,28 @@ def per_exercise(kind: str | None = None) -> list:
 
 
 def run_grader(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-               ) -> subprocess.CompletedProcess:
-    """`python -m grader ARGS`; env: variables to set on top of this process's."""
+               ) -> subprocess.CompletedProcess | CommandResult:
+    """`python -m grader ARGS`; env: variables to set on top of this process's.
+
+    In this checkout or the test run's student release, with no variable set, the command
+    runs in a warm grader kept for the test run (`grader.warm`): it prints and exits as a
+    fresh process would, without paying the seconds of imports each time.
+    """
+    if env is None and Path(cwd) in (ROOT, _cache_folder() / "release"):
+        return _warm_grader(Path(cwd)).run(list(args), timeout=1200)
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=1200, env={**os.environ, **(env or {})})
+
+
+_WARM_GRADERS: dict[Path, WarmGrader] = {}
+
+
+def _warm_grader(cwd: Path) -> WarmGrader:
+    warm = _WARM_GRADERS.get(cwd)
+    if warm is None or not warm.alive():
+        warm = _WARM_GRADERS[cwd] = WarmGrader(cwd)
+        atexit.register(warm.close)
+    return warm
 
 
 def copy_of_checkout(dest: Path) -> Path:
