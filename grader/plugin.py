@@ -36,7 +36,14 @@ from grader.reference import (
     RecordedReference,
     open_reference,
 )
-from grader.results import CheckResult, DeviceRun, ExerciseResult, RunOutcome, SubmissionResult
+from grader.results import (
+    CallTime,
+    CheckResult,
+    DeviceRun,
+    ExerciseResult,
+    RunOutcome,
+    SubmissionResult,
+)
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 from grader.worker import ErrorKind
 
@@ -259,6 +266,9 @@ class Check:
     device: str
     timeout: float = DEFAULT_TIMEOUT
     output: str = ""  # what the submission printed in the last call
+    cpu_seconds: float = 0.0  # used by the submission's calls so far
+    longest_call: CallTime | None = None
+    retries: int = 0
     _broken: StudentError | None = None
 
     def __repr__(self) -> str:
@@ -284,6 +294,7 @@ class Check:
         else:
             outcome = self.sandbox.run(self.target, self.exercise, probe, case, self.device,
                                        timeout=timeout or self.timeout, seed=SEED)
+            self._time(outcome)
         self.output = outcome.output
         if outcome.ok:
             return outcome.value
@@ -292,6 +303,13 @@ class Check:
                             ErrorKind.MISSING_MODULE, ErrorKind.TAMPERING):
             self._broken = error
         raise error
+
+    def _time(self, outcome: Outcome) -> None:
+        self.cpu_seconds += outcome.cpu_seconds
+        self.retries += outcome.retried
+        if self.longest_call is None or outcome.wall_seconds > self.longest_call.wall_seconds:
+            self.longest_call = CallTime(outcome.wall_seconds, outcome.cpu_seconds,
+                                         outcome.cpu_limit, outcome.wall_limit, outcome.retried)
 
     def reference(self, probe: Callable, case: Any, *, timeout: float | None = None) -> Any:
         """The probe's result on the reference (live and cached, or recorded).
@@ -362,6 +380,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
+    run = _run_outcome(item, call, report, device)
+    check = item.funcargs.get("check") if hasattr(item, "funcargs") else None
+    if isinstance(check, Check):
+        run.cpu_seconds, run.longest_call = round(check.cpu_seconds, 3), check.longest_call
+        run.retries = check.retries
+    return run
+
+
+def _run_outcome(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
     seconds = call.duration
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"

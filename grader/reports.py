@@ -10,9 +10,10 @@ import re
 import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
+from dataclasses import asdict
 from pathlib import Path
 
-from grader.results import ExerciseStatus, RunOutcome, SubmissionResult
+from grader.results import DeviceRun, ExerciseStatus, RunOutcome, SubmissionResult
 
 STATUS_WIDTH = 12
 WIDTH = 80  # columns of the terminal the table must fit without wrapping
@@ -104,7 +105,8 @@ def gradescope(result: SubmissionResult) -> dict:
                 "tags": [exercise.name],
                 "visibility": "after_published" if check.hidden else "visible",
                 "extra_data": {"check": check.name,
-                               "devices": {run.device: run.outcome for run in check.runs}},
+                               "devices": {run.device: run.outcome for run in check.runs},
+                               "times": {run.device: _times(run) for run in check.runs}},
             })
     return {
         "score": result.score,
@@ -126,6 +128,15 @@ def gradescope(result: SubmissionResult) -> dict:
                           for e in result.exercises},
         },
     }
+
+
+def _times(run: DeviceRun) -> dict:
+    """A check's seconds on a device, wall and CPU, and its longest call against its limits."""
+    longest = run.longest_call and asdict(run.longest_call)
+    return {"seconds": round(run.seconds, 3), "cpu_seconds": run.cpu_seconds,
+            "longest_call": longest and {k: round(v, 3) if isinstance(v, float) else v
+                                         for k, v in longest.items()},
+            "retries": run.retries}
 
 
 def junit(result: SubmissionResult) -> str:

@@ -28,6 +28,17 @@ class ExerciseStatus(StrEnum):
 
 
 @dataclass
+class CallTime:
+    """How long one call into the submission took, against its limits (grader.sandbox)."""
+
+    wall_seconds: float
+    cpu_seconds: float  # its worker's process tree's
+    cpu_limit: float  # what stops it: CPU time, or a wall-clock ceiling for code that waits
+    wall_limit: float
+    retried: bool = False  # it timed out on a loaded machine and ran again
+
+
+@dataclass
 class DeviceRun:
     """One check on one device."""
 
@@ -37,6 +48,9 @@ class DeviceRun:
     seconds: float = 0.0
     by_hand: str = ""  # the by-hand rule the submission broke here, for staff (grader.by_hand)
     tampering: str = ""  # how it reached into the grader here (grader.source_rules)
+    cpu_seconds: float = 0.0  # used by the submission's calls
+    longest_call: CallTime | None = None  # the submission's longest call
+    retries: int = 0  # the submission's calls run again after a timeout on a loaded machine
 
 
 @dataclass
