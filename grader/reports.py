@@ -30,7 +30,7 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
             exercise.name,
             f"{_num(exercise.score)}/{_num(exercise.max_score)}",
             exercise.status,
-            "" if first is None else first.title,
+            "" if first is None or not exercise.submitted else first.title,
         ))
     rows.append(("total", f"{_num(result.score)}/{_num(result.max_score)}", "", ""))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -55,6 +55,10 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
                            "raise NotImplementedError, then run `make grade EX=<name>`.")
     for exercise in result.exercises:
         if exercise.status == ExerciseStatus.NOT_STARTED:
+            continue
+        if exercise.status == ExerciseStatus.NOT_SUBMITTED:
+            details += _folded(f"{exercise.name}: not submitted (no {exercise.name}.py), "
+                               f"0/{_num(exercise.max_score)}")
             continue
         if exercise.status == ExerciseStatus.NOT_RUN:
             reason = exercise.checks[0].runs[0].message if exercise.checks else ""

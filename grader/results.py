@@ -25,6 +25,7 @@ class ExerciseStatus(StrEnum):
     FAILED = "failed"
     NOT_STARTED = "not started"  # every check hit NotImplementedError
     NOT_RUN = "not run"  # no check could run, e.g. --device cuda without a GPU
+    NOT_SUBMITTED = "not submitted"  # the graded folder has no module for it
 
 
 @dataclass
@@ -109,6 +110,7 @@ class ExerciseResult:
     max_score: float  # the points graded in this run
     checks: list[CheckResult] = field(default_factory=list)
     hidden_points: float = 0.0  # in a student release: points graded after submission
+    submitted: bool = True  # the graded folder holds its module
 
     @property
     def score(self) -> float:
@@ -116,6 +118,8 @@ class ExerciseResult:
 
     @property
     def status(self) -> ExerciseStatus:
+        if not self.submitted:
+            return ExerciseStatus.NOT_SUBMITTED
         if self.checks and all(check.not_implemented for check in self.checks):
             return ExerciseStatus.NOT_STARTED
         if not any(check.ran for check in self.checks):
