@@ -16,8 +16,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import jsonschema
@@ -133,24 +135,68 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     assert not list(out.glob("*/.results.json.partial"))
 
 
+def sbatch_array(ids: range, script: Path, *args: str) -> None:
+    """Run `script` as an array job of `ids` and wait for it: with the real `sbatch` where
+    a cluster answers, else with `array_tasks`."""
+    if shutil.which("sbatch") and subprocess.run(["sinfo"], capture_output=True).returncode == 0:
+        subprocess.run(["sbatch", "--wait", f"--array={ids.start}-{ids[-1]}:{ids.step}",
+                        str(script), *args], cwd=ROOT, check=True, capture_output=True,
+                       timeout=900, env={**os.environ, "GRADER_PYTHON": sys.executable})
+    else:
+        array_tasks(ids, ids, script, *args)
+
+
+def array_tasks(ids: range, tasks: Iterable[int], script: Path, *args: str,
+                restart: int = 0) -> None:
+    """Run the `tasks` of an array job of `ids` one after the other, as Slurm would: its
+    variables, from the submission folder, the script copied out of the repository, its
+    output where `#SBATCH --output` says."""
+    output = next(line.split("=", 1)[1] for line in script.read_text().splitlines()
+                  if line.startswith("#SBATCH --output="))
+    with tempfile.TemporaryDirectory() as spool:
+        copy = Path(spool) / "slurm_script"
+        shutil.copy(script, copy)
+        for task in tasks:
+            env = {**os.environ, "SLURM_ARRAY_JOB_ID": "77", "SLURM_ARRAY_TASK_ID": str(task),
+                   "SLURM_ARRAY_TASK_MIN": str(ids.start), "SLURM_ARRAY_TASK_MAX": str(ids[-1]),
+                   "SLURM_ARRAY_TASK_STEP": str(ids.step), "SLURM_RESTART_COUNT": str(restart),
+                   "SLURM_ARRAY_TASK_COUNT": str(len(ids)), "SLURM_SUBMIT_DIR": str(ROOT),
+                   "GRADER_PYTHON": sys.executable}
+            with open(output, "a") as log:
+                subprocess.run(["bash", str(copy), *args], cwd=ROOT, env=env, check=True,
+                               stdout=log, stderr=log, timeout=600)
+
+
 def test_slurm_array_tasks_make_one_gradebook_with_every_expected_grade(tmp_path):
-    """Three array tasks share the class; their results merge into one gradebook that holds
-    what grading the class on one machine gives (the test above grades one)."""
+    """An array whose ids start at 1 shares the class; its tasks' results merge into one
+    gradebook that holds what grading the class on one machine gives (the test above grades
+    one). A gradebook made while tasks are still to run lists their students as pending; a
+    requeued task logs its second attempt beside the first."""
     students = {"ada": ("reference", "top"), "dee": ("stub", "top"),
                 "fay": ("int64_overflow", "top"), "kim": (None, "empty")}
     submissions = tmp_path / "submissions"
     roster = make_class(submissions, students)
     cluster = tmp_path / "cluster"
-    for task in range(3):
-        env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_TASK_COUNT": "3",
-               "SLURM_SUBMIT_DIR": str(ROOT), "GRADER_PYTHON": sys.executable}
-        subprocess.run(["bash", "cluster/grade_array.sbatch", str(submissions), str(cluster),
-                        "--roster", str(roster), "--exercise", "mcc", "--device", "cpu",
-                        "--timeout-scale", "0.25"],
-                       cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    script = ROOT / "cluster" / "grade_array.sbatch"
+    options = ("--roster", str(roster), "--exercise", "mcc", "--device", "cpu",
+               "--timeout-scale", "0.25")
+    array, paths = range(1, 4), (str(submissions), str(cluster))
+    array_tasks(array, [1], script, *paths, *options)
+    early = run_grader("gradebook", str(cluster), "--roster", str(roster))
+    assert "3 of 5 students pending" in early.stderr, early.stderr
+    status = {row["id"]: row["status"] for row in rows(cluster / "gradebook.csv")}
+    # The first of three slices: ada and kim (the roster's order, every third).
+    assert status == {"ada": "graded", "kim": "missing", "dee": "pending", "fay": "pending",
+                      "zoe": "pending"}
+    sbatch_array(array, script, *paths, *options)
+    array_tasks(array, [2], script, *paths, *options, restart=1)  # requeued: resumes
     merged = run_grader("gradebook", str(cluster), "--roster", str(roster))
     assert merged.returncode == 0, merged.stderr
+    assert "pending" not in merged.stderr
     expect_gradebook(cluster / "gradebook.csv", students)
+    logs = sorted(p.name.split("_", 1)[1] for p in (cluster / "logs").iterdir())
+    assert logs == ["1-attempt0.log", "2-attempt0.log", "2-attempt1.log", "3-attempt0.log"]
+    assert not list(ROOT.glob("slurm-*.out"))
 
 
 def test_gradescope_autograder_grades_a_submission(tmp_path):
