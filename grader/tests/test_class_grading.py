@@ -25,6 +25,7 @@ from pathlib import Path
 import jsonschema
 
 from grader import ROOT
+from grader.batch import gradebook
 from grader.exercises import declared_points, exercise_files, exercise_names
 from grader.tests.grading import graded, run_grader, variants
 
@@ -123,6 +124,10 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     assert "--resume" in err
     done = {p.parent.name: p.read_text() for p in out.glob("*/grading.json")}
     assert len(done) >= 4
+    # Who submitted but is not graded yet is pending, never missing (zoe too: not yet seen).
+    status = {row["id"]: row["status"] for row in rows(out / "gradebook.csv")}
+    assert status == {student: json.loads(done[student])["status"] if student in done
+                      else "pending" for student in [*CLASS_OF_8, "zoe"]}
     second = batch(submissions, out, "--roster", str(roster), "--jobs", "2", "--resume",
                    nofile=128)
     stdout, err = second.communicate(timeout=900)
@@ -133,6 +138,71 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     feedback = (out / "gus" / "feedback.md").read_text()
     assert "sign is flipped" in feedback
     assert not list(out.glob("*/.results.json.partial"))
+
+
+# Grades a class in this process, made the subreaper of everything it starts: what a
+# student's grading leaves behind when it exits comes back here, and is waited for, so this
+# process's children's CPU time is the whole tree's.
+GRADE_IN_A_SUBREAPER = """
+import ctypes, json, os, resource, sys
+from pathlib import Path
+from grader import batch
+from grader.options import GradingOptions
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+batch.grade_class(submissions=Path(sys.argv[1]), out=Path(sys.argv[2]),
+                  exercises=["mcc", "autograd_basics"],
+                  options=GradingOptions(device="cpu", timeout_scale=0.02,
+                                         check=("types",)))
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps(usage.ru_utime + usage.ru_stime))
+"""
+
+
+def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(tmp_path):
+    """A CPU burner on every core, and limits so short (a fiftieth of the usual) that the
+    student's calls run longer, in wall-clock time, than they may use CPU: the correct
+    module still gets full marks (limits on wall time would time it out). The exercise it
+    did not submit is one line of feedback, 'not submitted' in the gradebook; the CPU
+    seconds grading.json records are the whole process tree's."""
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    (submissions / "pia").mkdir(parents=True)
+    (submissions / "pia" / "mcc.py").write_text(module("reference"))
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               for _ in os.sched_getaffinity(0)]
+    try:
+        graded_class = subprocess.run([sys.executable, "-c", GRADE_IN_A_SUBREAPER,
+                                       str(submissions), str(out)], cwd=ROOT,
+                                      capture_output=True, text=True, timeout=900)
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    assert graded_class.returncode == 0, graded_class.stderr
+    tree_cpu = json.loads(graded_class.stdout)
+    grading = json.loads((out / "pia" / "grading.json").read_text())
+    assert grading["status"] == "partial", grading
+    assert abs(grading["cpu_seconds"] - tree_cpu) <= 0.1 * tree_cpu, (grading, tree_cpu)
+    results = json.loads((out / "pia" / "results.json").read_text())
+    mcc = results["extra_data"]["exercises"]["mcc"]
+    assert mcc["score"] == mcc["max_score"] > 0, results["output"]
+    calls = [t["extra_data"]["times"]["cpu"]["longest_call"] for t in results["tests"]
+             if t["status"] == "passed"]
+    assert any(call["wall_seconds"] > call["cpu_limit"] > call["cpu_seconds"]
+               for call in calls), calls
+    feedback = (out / "pia" / "feedback.md").read_text()
+    assert [line for line in feedback.splitlines() if "autograd_basics" in line and
+            "not submitted" not in line] == []
+    assert len([line for line in feedback.splitlines()
+                if line.startswith("autograd_basics: not submitted")]) == 1, feedback
+    assert "FAIL" not in feedback
+    row = next(csv.DictReader(io.StringIO(gradebook(out))))
+    assert (row["mcc"], row["autograd_basics"], row["status"]) == (
+        f"{mcc['score']:g}", "not submitted", "partial")
 
 
 def sbatch_array(ids: range, script: Path, *args: str) -> None:
