@@ -174,8 +174,8 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
     out.mkdir(parents=True, exist_ok=True)
     # Every array task writes the same list, so a gradebook made before all are done
     # knows who is still to be graded.
-    reports.write_atomic(out / CLASS_FILE, json.dumps(
-        {"students": [s.id for s in students], "exercises": exercises}, indent=2) + "\n")
+    reports.write_atomic(out / CLASS_FILE,
+                         json.dumps({"students": [s.id for s in students]}, indent=2) + "\n")
     if only is not None:
         k, n = only
         students = students[k::n]
