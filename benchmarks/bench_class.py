@@ -1,7 +1,12 @@
-"""Grading a class: 1 job against 2 on 8 submissions, time and peak memory of one full grade."""
+"""Grading a class: 1 job against 2 on 8 submissions, time and peak memory of one full grade.
+
+CPU seconds are the whole process tree's (judge, fork server, workers): what a grading
+service must provision per student, read from each student's grading.json.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -21,12 +26,14 @@ def _class(folder: Path) -> Path:
     return folder
 
 
-def _batch_seconds(submissions: Path, out: Path, jobs: int) -> float:
+def _batch_seconds(submissions: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """(wall seconds of the batch, CPU seconds per student)."""
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "grader", "grade", "--submissions", str(submissions),
                     "--device", "cpu", "--jobs", str(jobs), "--out", str(out)],
                    cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - started
+    cpu = [json.loads(path.read_text())["cpu_seconds"] for path in out.glob("*/grading.json")]
+    return time.perf_counter() - started, sum(cpu) / len(cpu)
 
 
 def _rss_bytes(pid: int) -> int:
@@ -54,14 +61,14 @@ def run() -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         submissions = _class(Path(tmp) / "submissions")
         seconds, peak = one_grade(submissions / "student00", Path(tmp) / "one")
-        one_job = _batch_seconds(submissions, Path(tmp) / "jobs1", 1)
-        two_jobs = _batch_seconds(submissions, Path(tmp) / "jobs2", 2)
+        one_job, one_job_cpu = _batch_seconds(submissions, Path(tmp) / "jobs1", 1)
+        two_jobs, two_jobs_cpu = _batch_seconds(submissions, Path(tmp) / "jobs2", 2)
     return [
         ("one full grade, all exercises (cpu, wall)", f"{seconds:.1f} s"),
         ("one full grade, peak memory (grader + workers)", f"{peak / 2**20:.0f} MiB"),
         (f"class of {SUBMISSIONS}, --jobs 1", f"{one_job:.1f} s "
-         f"({one_job / SUBMISSIONS:.1f} s per submission)"),
+         f"({one_job / SUBMISSIONS:.1f} s per submission, {one_job_cpu:.1f} CPU-s each)"),
         (f"class of {SUBMISSIONS}, --jobs 2", f"{two_jobs:.1f} s "
-         f"({two_jobs / SUBMISSIONS:.1f} s per submission)"),
+         f"({two_jobs / SUBMISSIONS:.1f} s per submission, {two_jobs_cpu:.1f} CPU-s each)"),
         ("speed-up of 2 jobs over 1", f"{one_job / two_jobs:.2f}x"),
     ]

@@ -7,10 +7,12 @@ student is done, their reports are written atomically under `OUT/<id>/`:
 
     results.json   Gradescope's format, from the child
     feedback.md    the table and every failing check's feedback, ready to send
-    grading.json   how the grading went: status, seconds, the child's exit code
+    grading.json   how the grading went: status, seconds (wall and CPU), the exit code
 
 so an interrupted batch resumes (`--resume`) where it stopped, and `gradebook` merges
-the folders into one CSV at any time (also after a cluster's array tasks).
+the folders into one CSV at any time (also after a cluster's array tasks). Every run
+first writes `OUT/class.json`, the whole class's ids: a student it lists who has no
+grading.json yet is `pending` in the gradebook, never `missing`.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ import grader
 from grader import ROOT, reports
 from grader.exercises import exercise_names
 from grader.options import DEFAULTS, GradingOptions
+from grader.results import ExerciseStatus
 
 
 class GradingStatus(StrEnum):
     """How a student's grading went: the gradebook's status column."""
 
+    PENDING = "pending"  # not graded yet
     GRADED = "graded"
     MISSING = "missing"  # nothing submitted
     PARTIAL = "partial"  # some exercise modules missing
@@ -46,6 +50,8 @@ class GradingStatus(StrEnum):
 
 
 STUDENT_TIME_LIMIT = 1800.0  # seconds for one student's whole grade
+CLASS_FILE = "class.json"  # in OUT: every student of the class, graded or not
+NOT_SUBMITTED = "not submitted"  # the gradebook's cell for an exercise without a module
 ZIP_MEMBER_LIMIT = 2 * 2**20  # bytes: a module larger than this in a zip is not unpacked
 SEARCH_DEPTH = 3  # folders below a student's folder searched for their modules
 
@@ -65,6 +71,7 @@ class Grading:
     status: GradingStatus
     message: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the grading process tree's: judge, fork server, workers
     exit_code: int | None = None
     finished_at: str = ""
     grader: str = grader.__version__
@@ -164,6 +171,11 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
     """
     exercises = exercises or exercise_names()
     students = students_of(submissions, roster)
+    out.mkdir(parents=True, exist_ok=True)
+    # Every array task writes the same list, so a gradebook made before all are done
+    # knows who is still to be graded.
+    reports.write_atomic(out / CLASS_FILE,
+                         json.dumps({"students": [s.id for s in students]}, indent=2) + "\n")
     if only is not None:
         k, n = only
         students = students[k::n]
@@ -230,7 +242,7 @@ def _launch(student: Student, submissions: Path, out: Path, exercises: list[str]
 
 def _poll(entry: _Running, out: Path, exercises: list[str]) -> Grading | None:
     seconds = time.monotonic() - entry.started
-    code = entry.process.poll()
+    code, cpu = _reap(entry.process)
     if code is None and seconds < STUDENT_TIME_LIMIT:
         return None
     folder = out / entry.student.id
@@ -247,7 +259,7 @@ def _poll(entry: _Running, out: Path, exercises: list[str]) -> Grading | None:
         tail = (folder / "grader.log").read_text(errors="replace").strip().splitlines()[-3:]
         grading = Grading(entry.student.id, GradingStatus.GRADER_ERROR,
                           f"the grader exited with code {code}: {' / '.join(tail)}")
-    grading.seconds, grading.exit_code = round(seconds, 1), code
+    grading.seconds, grading.cpu_seconds, grading.exit_code = round(seconds, 1), round(cpu, 1), code
     results = folder / ".results.json.partial"
     # Kept after a grader error too, for staff to read; the status says not to trust it.
     _finish(out, grading, results if results.is_file() else None)
@@ -264,6 +276,19 @@ def _finish(out: Path, grading: Grading, results: Path | None) -> None:
         os.replace(results, folder / "results.json")
         reports.write_atomic(folder / "feedback.md", feedback(grading.id, data))
     reports.write_atomic(folder / "grading.json", json.dumps(asdict(grading), indent=2) + "\n")
+
+
+def _reap(process: subprocess.Popen) -> tuple[int | None, float]:
+    """(exit code, CPU seconds of its whole tree) once the child has ended; (None, 0) before.
+
+    The CPU seconds are those of every descendant it waited for: the judge waits for its
+    fork server, which waits for its workers (and for what they detached).
+    """
+    pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+    if pid == 0:
+        return None, 0.0
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_utime + usage.ru_stime
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -298,24 +323,35 @@ def feedback(student_id: str, results: dict) -> str:
 def gradebook(out: Path, roster: list[Student] | None = None) -> str:
     """One CSV row per student (roster order, then the rest by id) from the folders in `out`."""
     names = exercise_names()
-    ids = sorted(p.name for p in out.iterdir() if (p / "grading.json").is_file())
-    students = [*(roster or []), *(Student(i) for i in ids
-                                   if i not in {s.id for s in roster or []})]
+    students = class_of(out, roster)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["id", "name", "email", *names, "total", "max_score", "status",
-                     "seconds", "grader", "release", "finished_at", "message"])
+                     "seconds", "cpu_seconds", "grader", "release", "finished_at", "message"])
     for student in students:
         writer.writerow([student.id, student.name, student.email, *_row(out / student.id,
                                                                          names)])
     return buffer.getvalue()
 
 
+def class_of(out: Path, roster: list[Student] | None = None) -> list[Student]:
+    """The roster's students, then the rest of the class that `out` knows of, by id."""
+    listed = {s.id for s in roster or []}
+    known = json.loads((out / CLASS_FILE).read_text())["students"] \
+        if (out / CLASS_FILE).is_file() else []
+    ids = sorted({*known, *(p.name for p in out.iterdir() if (p / "grading.json").is_file())})
+    return [*(roster or []), *(Student(i) for i in ids if i not in listed)]
+
+
+def pending(out: Path, roster: list[Student] | None = None) -> list[str]:
+    """The students of the class not graded yet (a run still going, or stopped)."""
+    return [s.id for s in class_of(out, roster) if not (out / s.id / "grading.json").is_file()]
+
+
 def _row(folder: Path, names: list[str]) -> list[str]:
     path = folder / "grading.json"
-    if not path.is_file():
-        return [*[""] * len(names), "", "", GradingStatus.MISSING, "", "", "", "",
-                "no submission"]
+    if not path.is_file():  # a student with nothing to grade has a grading.json saying so
+        return [*[""] * len(names), "", "", GradingStatus.PENDING, "", "", "", "", "", ""]
     grading = json.loads(path.read_text())
     results_path = folder / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else None
@@ -323,11 +359,18 @@ def _row(folder: Path, names: list[str]) -> list[str]:
         points, total, maximum, release = [""] * len(names), "", "", ""
     else:
         exercises = results["extra_data"]["exercises"]
-        points = [f"{exercises[n]['score']:g}" if n in exercises else "" for n in names]
+        points = [_points(exercises[n]) if n in exercises else "" for n in names]
         total = f"{results['score']:g}"
         maximum = f"{sum(e['max_score'] for e in exercises.values()):g}"
         built = results["extra_data"]["environment"].get("release")
         release = built["version"] if built else results["extra_data"]["environment"].get(
             "commit") or ""
     return [*points, total, maximum, grading["status"], f"{grading['seconds']:g}",
-            grading["grader"], release, grading["finished_at"], grading["message"]]
+            f"{grading.get('cpu_seconds', 0):g}", grading["grader"], release,
+            grading["finished_at"], grading["message"]]
+
+
+def _points(exercise: dict) -> str:
+    if exercise["status"] == ExerciseStatus.NOT_SUBMITTED:
+        return NOT_SUBMITTED
+    return f"{exercise['score']:g}"

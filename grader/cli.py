@@ -351,6 +351,11 @@ def _write_gradebook(out: Path, roster: list[batch.Student] | None) -> Path:
         raise UsageError(f"{out} is not a directory of graded students")
     path = out / "gradebook.csv"
     reports.write_atomic(path, batch.gradebook(out, roster))
+    waiting = batch.pending(out, roster)
+    if waiting:
+        shown = ", ".join(waiting[:10]) + (", ..." if len(waiting) > 10 else "")
+        print(f"{len(waiting)} of {len(batch.class_of(out, roster))} students pending (not "
+              f"graded yet): {shown}", file=sys.stderr)
     return path
 
 

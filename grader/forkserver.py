@@ -91,6 +91,13 @@ def ensure_running(exercises: tuple[str, ...] | None = None,
     return ctx
 
 
+def stop() -> None:
+    """Stop the server, if this process started one, and wait for it: its CPU time (its
+    workers' included, which it waited for) then counts among this process's children's,
+    where `time` and a class batch read it."""
+    multiprocessing.forkserver._forkserver._stop()  # noqa: SLF001 - no public way to wait
+
+
 def worker_environment(environ) -> dict[str, str]:
     """The variables of `environ` that `WORKER_ENVIRONMENT` keeps."""
     def kept(name: str) -> bool:

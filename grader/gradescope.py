@@ -1,13 +1,16 @@
 """Gradescope: the autograder zip (`make gradescope`), and the grade it runs per submission.
 
 The zip is a release built with the hidden checks kept (and recorded), plus Gradescope's
-two scripts from `release/gradescope/`: `setup.sh` installs the pinned dependencies once,
-`run_autograder` grades each submission. No `solutions/` goes into it: the reference's
+two scripts from `release/gradescope/`: `setup.sh` installs once, with the Python version
+the project is tested with, `requirements.lock`: every package of the environment that
+built the zip at its version (so Gradescope grades with what the instructor graded with),
+and `run_autograder` grades each submission. No `solutions/` goes into it: the reference's
 results are recorded, so nothing in the container can leak the reference.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import stat
 import tempfile
 import zipfile
@@ -17,6 +20,8 @@ from grader import ROOT, batch, release, reports
 from grader.exercises import exercise_names
 
 SCRIPTS = ROOT / "release" / "gradescope"
+LOCK = "requirements.lock"
+LEFT_OUT = {"pip", "setuptools", "wheel", "triton"}  # see `lock`
 DEFAULT_ZIP = ROOT / "build" / "gradescope" / "autograder.zip"
 GRADER_ERROR_NOTE = ("The grader itself failed on some checks (marked 'internal error'): "
                      "this is not your fault, and the course staff will regrade.\n\n")
@@ -32,6 +37,7 @@ def build_zip(path: Path = DEFAULT_ZIP, exercises: list[str] | None = None) -> d
         manifest = release.build(tree, keep_hidden=True, exercises=exercises)
         for script in ("setup.sh", "run_autograder"):
             (tree / script).write_bytes((SCRIPTS / script).read_bytes())
+        (tree / LOCK).write_text(lock())
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
@@ -44,6 +50,21 @@ def build_zip(path: Path = DEFAULT_ZIP, exercises: list[str] | None = None) -> d
                     z.writestr(info, file.read_bytes())
         partial.replace(path)
     return manifest
+
+
+def lock() -> str:
+    """`name==version` for every package of this environment but the installers and the
+    CUDA runtime that a GPU build of torch brings (Gradescope has no GPU: its torch is the
+    CPU build of the same version, from PyTorch's CPU index)."""
+    pins = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name.lower() in LEFT_OUT or name.lower().startswith("nvidia-"):
+            continue
+        version = dist.version.split("+")[0]
+        pins[name.lower()] = f"{name}=={version}+cpu" if name.lower() == "torch" \
+            else f"{name}=={version}"
+    return "".join(f"{pins[key]}\n" for key in sorted(pins))
 
 
 def run_submission(root: Path) -> dict:

@@ -37,6 +37,7 @@ from grader.reference import (
     open_reference,
 )
 from grader.results import (
+    CallTime,
     CheckResult,
     DeviceRun,
     ExerciseResult,
@@ -48,6 +49,7 @@ from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 from grader.worker import ErrorKind
 
 DEVICES = ("cpu", "cuda")
+NOT_SUBMITTED = "not submitted: the graded folder has no module for this exercise"
 
 settings.register_profile(
     "grading",
@@ -107,7 +109,8 @@ class GradingState:
             exercise = ExerciseResult(name=name,
                                       max_score=declared_points(name) - hidden.get(name, 0.0)
                                       - self.left_out.get(name, 0.0),
-                                      hidden_points=hidden.get(name, 0.0))
+                                      hidden_points=hidden.get(name, 0.0),
+                                      submitted=(target / f"{name}.py").is_file())
             for (check_exercise, check_name), (title, points, secret) in self.checks.items():
                 if check_exercise == name:
                     runs = self.runs.get((str(target), name, check_name), [])
@@ -248,9 +251,12 @@ def check(request: pytest.FixtureRequest) -> Check:
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine")
     state = request.config.stash[STATE]
+    exercise = exercise_of(request.module)
+    if not (target / f"{exercise}.py").is_file():
+        pytest.skip(NOT_SUBMITTED)  # no worker started for it: a batch grades partial work
     marker = request.node.get_closest_marker("call_timeout")
     return Check(
-        state.sandbox, state.reference, target, exercise_of(request.module), device,
+        state.sandbox, state.reference, target, exercise, device,
         timeout=(marker.args[0] if marker else DEFAULT_TIMEOUT) * state.options.timeout_scale,
     )
 
@@ -266,6 +272,9 @@ class Check:
     device: str
     timeout: float = DEFAULT_TIMEOUT
     output: str = ""  # what the submission printed in the last call
+    cpu_seconds: float = 0.0  # used by the submission's calls so far
+    longest_call: CallTime | None = None
+    retries: int = 0
     _broken: StudentError | None = None
 
     def __repr__(self) -> str:
@@ -291,6 +300,7 @@ class Check:
         else:
             outcome = self.sandbox.run(self.target, self.exercise, probe, case, self.device,
                                        timeout=timeout or self.timeout, seed=SEED)
+            self._time(outcome)
         self.output = outcome.output
         if outcome.ok:
             return outcome.value
@@ -299,6 +309,13 @@ class Check:
                             ErrorKind.MISSING_MODULE, ErrorKind.TAMPERING):
             self._broken = error
         raise error
+
+    def _time(self, outcome: Outcome) -> None:
+        self.cpu_seconds += outcome.cpu_seconds
+        self.retries += outcome.retried
+        if self.longest_call is None or outcome.wall_seconds > self.longest_call.wall_seconds:
+            self.longest_call = CallTime(outcome.wall_seconds, outcome.cpu_seconds,
+                                         outcome.cpu_limit, outcome.wall_limit, outcome.retried)
 
     def reference(self, probe: Callable, case: Any, *, timeout: float | None = None) -> Any:
         """The probe's result on the reference (live and cached, or recorded).
@@ -369,6 +386,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
+    run = _run_outcome(item, call, report, device)
+    check = item.funcargs.get("check") if hasattr(item, "funcargs") else None
+    if isinstance(check, Check):
+        run.cpu_seconds, run.longest_call = round(check.cpu_seconds, 3), check.longest_call
+        run.retries = check.retries
+    return run
+
+
+def _run_outcome(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
     seconds = call.duration
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"

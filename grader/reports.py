@@ -10,6 +10,7 @@ import re
 import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
+from dataclasses import asdict
 from pathlib import Path
 
 from grader.results import DeviceRun, ExerciseStatus, RunOutcome, SubmissionResult
@@ -29,7 +30,7 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
             exercise.name,
             f"{_num(exercise.score)}/{_num(exercise.max_score)}",
             exercise.status,
-            "" if first is None else first.title,
+            "" if first is None or not exercise.submitted else first.title,
         ))
     rows.append(("total", f"{_num(result.score)}/{_num(result.max_score)}", "", ""))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -54,6 +55,10 @@ def table(result: SubmissionResult, *, verbose: bool = False) -> str:
                            "raise NotImplementedError, then run `make grade EX=<name>`.")
     for exercise in result.exercises:
         if exercise.status == ExerciseStatus.NOT_STARTED:
+            continue
+        if exercise.status == ExerciseStatus.NOT_SUBMITTED:
+            details += _folded(f"{exercise.name}: not submitted (no {exercise.name}.py), "
+                               f"0/{_num(exercise.max_score)}")
             continue
         if exercise.status == ExerciseStatus.NOT_RUN:
             reason = exercise.checks[0].runs[0].message if exercise.checks else ""
@@ -107,7 +112,8 @@ def gradescope(result: SubmissionResult) -> dict:
                                "devices": {run.device: run.outcome for run in check.runs},
                                # What went wrong where, as facts: the class report's counts.
                                "diagnosis": {run.device: facts for run in check.runs
-                                             if (facts := _diagnosis(run))}},
+                                             if (facts := _diagnosis(run))},
+                               "times": {run.device: _times(run) for run in check.runs}},
             })
     return {
         "score": result.score,
@@ -136,6 +142,15 @@ def _diagnosis(run: DeviceRun) -> dict[str, str]:
     facts = {"hint": run.hint, "fault": run.fault or "", "by_hand": run.by_hand,
              "tampering": run.tampering}
     return {key: value for key, value in facts.items() if value}
+
+
+def _times(run: DeviceRun) -> dict:
+    """A check's seconds on a device, wall and CPU, and its longest call against its limits."""
+    longest = run.longest_call and asdict(run.longest_call)
+    return {"seconds": round(run.seconds, 3), "cpu_seconds": run.cpu_seconds,
+            "longest_call": longest and {k: round(v, 3) if isinstance(v, float) else v
+                                         for k, v in longest.items()},
+            "retries": run.retries}
 
 
 def junit(result: SubmissionResult) -> str:

@@ -35,6 +35,18 @@ class ExerciseStatus(StrEnum):
     FAILED = "failed"
     NOT_STARTED = "not started"  # every check hit NotImplementedError
     NOT_RUN = "not run"  # no check could run, e.g. --device cuda without a GPU
+    NOT_SUBMITTED = "not submitted"  # the graded folder has no module for it
+
+
+@dataclass
+class CallTime:
+    """How long one call into the submission took, against its limits (grader.sandbox)."""
+
+    wall_seconds: float
+    cpu_seconds: float  # its worker's process tree's
+    cpu_limit: float  # what stops it: CPU time, or a wall-clock ceiling for code that waits
+    wall_limit: float
+    retried: bool = False  # it timed out on a loaded machine and ran again
 
 
 @dataclass
@@ -49,6 +61,9 @@ class DeviceRun:
     tampering: str = ""  # how it reached into the grader here (grader.source_rules)
     hint: str = ""  # the known mistake the failure's symptom matched (grader.judge.fail)
     fault: Fault | None = None
+    cpu_seconds: float = 0.0  # used by the submission's calls
+    longest_call: CallTime | None = None  # the submission's longest call
+    retries: int = 0  # the submission's calls run again after a timeout on a loaded machine
 
 
 @dataclass
@@ -107,6 +122,7 @@ class ExerciseResult:
     max_score: float  # the points graded in this run
     checks: list[CheckResult] = field(default_factory=list)
     hidden_points: float = 0.0  # in a student release: points graded after submission
+    submitted: bool = True  # the graded folder holds its module
 
     @property
     def score(self) -> float:
@@ -114,6 +130,8 @@ class ExerciseResult:
 
     @property
     def status(self) -> ExerciseStatus:
+        if not self.submitted:
+            return ExerciseStatus.NOT_SUBMITTED
         if self.checks and all(check.not_implemented for check in self.checks):
             return ExerciseStatus.NOT_STARTED
         if not any(check.ran for check in self.checks):

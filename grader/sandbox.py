@@ -5,10 +5,18 @@ already imported torch, so a fresh worker costs milliseconds. A call that runs p
 its time limit, or a worker that dies, costs only that call: the worker is dropped
 and the next call gets a fresh one. A dropped worker takes every process it started
 with it, detached ones too: the fork server is their subreaper (`grader.subreaper`).
+
+A call's time limit is on the CPU time its worker's process tree uses, so the same code
+gets the same grade on a busy machine. Code that sleeps or waits uses no CPU: it is
+stopped once it has waited (no process of the tree running or runnable) `WAIT_CEILING`
+times its CPU limit. A wall-clock ceiling `WALL_CEILING` times larger still stops any
+call; one stopped by it while the machine is loaded runs again, once, in a fresh worker,
+before it counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -23,8 +31,11 @@ from grader import by_hand, forkserver, source_rules, wire
 from grader.source_rules import SourceFindings
 from grader.worker import OUTPUT_CAP, ErrorKind, Request, WorkerSpec, serve
 
-DEFAULT_TIMEOUT = 20.0  # seconds per call; checks that train ask for more
+DEFAULT_TIMEOUT = 20.0  # CPU seconds per call; checks that train ask for more
 STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)
+WAIT_CEILING = 5.0  # seconds a call may wait (sleep, block), in multiples of its CPU limit
+WALL_CEILING = 20.0  # a call's wall-clock limit, in multiples of its CPU limit
+POLL_INTERVAL = 0.2  # seconds between two readings of a running call's CPU time
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,11 @@ class Outcome:
     traceback: str = ""
     output: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # used by the worker's process tree during the call
+    wall_seconds: float = 0.0  # the call's round trip, as the judge timed it
+    cpu_limit: float = 0.0  # the call's limits, CPU time and wall-clock ceiling
+    wall_limit: float = 0.0
+    retried: bool = False  # timed out on a loaded machine and ran again
 
 
 def _error_kind(text: Any) -> ErrorKind:
@@ -94,34 +110,68 @@ class Sandbox:
         trusted: the target is the reference, which may import `solutions`.
         """
         request = Request(probe.__module__, probe.__name__, case, device, seed)
-        target = Path(target)
-        key = (str(target.resolve()), exercise)
+        key = (str(Path(target).resolve()), exercise)
+        outcome = self._call(key, Path(target), exercise, device, trusted, request, timeout)
+        if outcome.kind == ErrorKind.TIMEOUT and outcome.wall_seconds > outcome.wall_limit \
+                and machine_is_loaded():
+            retry = self._call(key, Path(target), exercise, device, trusted, request, timeout)
+            return dataclasses.replace(retry, retried=True)
+        return outcome
+
+    def _call(self, key: tuple[str, str], target: Path, exercise: str, device: str,
+              trusted: bool, request: Request, timeout: float) -> Outcome:
+        """One call, limited to `timeout` CPU seconds (plus the startup allowance on a
+        worker's first call), and to the ceilings on waiting and wall-clock time."""
         worker = self._workers.get(key)
         if worker is None:
             worker = self._workers[key] = self._start(target, exercise, device, trusted)
-        allowance = timeout + (self.startup_allowance if worker.calls == 0 else 0.0)
+        cpu_limit = timeout + (self.startup_allowance if worker.calls == 0 else 0.0)
+        limits = {"cpu_limit": cpu_limit, "wall_limit": WALL_CEILING * cpu_limit}
         worker.calls += 1
-        started = time.perf_counter()
+        pid = worker.process.pid
+        # Reading the whole tree scans /proc: done only while a call runs long enough to poll.
+        cpu_before = cpu_seconds(pid)
+        started = last = time.perf_counter()
+        waited = 0.0
         try:
             worker.conn.send(request)
-            if not worker.conn.poll(allowance):
+            while not worker.conn.poll(POLL_INTERVAL):
+                cpu, runnable = tree_cpu_seconds(pid)
+                cpu -= cpu_before
+                now = time.perf_counter()
+                waited += 0.0 if runnable else now - last
+                last, wall = now, now - started
+                if cpu > cpu_limit:
+                    message = f"timed out: used over {timeout:g} s of CPU time"
+                elif waited > WAIT_CEILING * cpu_limit:
+                    message = (f"timed out: waited over {waited:.0f} s without running (a "
+                               "sleep, input(), a lock or a pipe that never comes)")
+                elif wall > limits["wall_limit"]:
+                    message = (f"timed out after {wall:.0f} s of wall-clock time (using "
+                               f"{cpu:.1f} s of CPU time)")
+                else:
+                    continue
                 self._kill(key)
-                return Outcome(False, kind=ErrorKind.TIMEOUT,
-                               message=f"timed out after {timeout:g} s",
-                               output=wire.printable(_read_output(worker.output_path)))
+                return Outcome(False, kind=ErrorKind.TIMEOUT, message=message,
+                               output=wire.printable(_read_output(worker.output_path)),
+                               cpu_seconds=cpu, wall_seconds=wall, **limits)
             reply = wire.loads(worker.conn.recv_bytes())
         except (EOFError, OSError, BrokenPipeError):
-            return self._crashed(key)
-        self.round_trips.append(time.perf_counter() - started - reply.get("seconds", 0.0))
+            return dataclasses.replace(self._crashed(key), **limits)
+        wall = time.perf_counter() - started
+        times = {"cpu_seconds": cpu_seconds(pid) - cpu_before, "wall_seconds": wall,
+                 **limits}
+        self.round_trips.append(wall - reply.get("seconds", 0.0))
         output = wire.printable(reply["output"])
         if reply["ok"]:
-            return Outcome(True, value=reply["value"], output=output, seconds=reply["seconds"])
+            return Outcome(True, value=reply["value"], output=output, seconds=reply["seconds"],
+                           **times)
         error = reply["error"]
         return Outcome(False, kind=_error_kind(error["kind"]),
                        message=wire.printable(error["message"]),
                        out_of_memory=bool(error.get("out_of_memory")),
                        traceback=wire.printable(error.get("traceback", "")), output=output,
-                       seconds=reply.get("seconds", 0.0))
+                       seconds=reply.get("seconds", 0.0), **times)
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
         ctx = forkserver.ensure_running()
@@ -189,12 +239,53 @@ class Sandbox:
 
 def _status(pid: int) -> tuple[bytes, int] | None:
     """(state, parent pid) of a process (Linux /proc); None where it is gone or unknown."""
+    fields = _stat(pid)
+    return None if fields is None else (fields[0], int(fields[1]))
+
+
+def _stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the name (the state first); None where gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
+            return f.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
     except (OSError, IndexError):
         return None
-    return fields[0], int(fields[1])
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by `pid` (its threads) and the children it has reaped."""
+    fields = _stat(pid)
+    return 0.0 if fields is None else _cpu(fields)
+
+
+def _cpu(fields: list[bytes]) -> float:
+    return sum(int(f) for f in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
+
+
+def tree_cpu_seconds(pid: int) -> tuple[float, bool]:
+    """`cpu_seconds` of `pid` and of every living descendant, and whether any of them is
+    running or runnable (Linux /proc; (0, False) elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for child, parent in _parents().items():
+        children.setdefault(parent, []).append(child)
+    total, runnable, todo = 0.0, False, [pid]
+    while todo:
+        current = todo.pop()
+        fields = _stat(current)
+        if fields is not None:
+            total += _cpu(fields)
+            runnable = runnable or fields[0] == b"R"
+        todo += children.get(current, [])
+    return total, runnable
+
+
+def machine_is_loaded() -> bool:
+    """More runnable processes, over the last minute, than this process has cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return os.getloadavg()[0] > (cores or 1)
 
 
 def _parents() -> dict[int, int]:

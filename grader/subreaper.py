@@ -5,6 +5,9 @@ and outlive the grader. With the fork server as subreaper it is re-parented ther
 where `grader.sandbox` finds every process that is not a live worker and kills it.
 """
 
+import atexit
+import os
+import signal
 import sys
 import warnings
 
@@ -15,3 +18,27 @@ if sys.platform == "linux":
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     # The server reaps such processes as it reaps workers; they are expected here.
     warnings.filterwarnings("ignore", message="forkserver: waitpid returned unexpected pid")
+
+
+def _reap_before_exit(server: int = os.getpid()) -> None:
+    """At the server's exit, kill what is left under it and wait for all of it, so that
+    the CPU time of every worker counts in the server's children's time, and the server's
+    in the judge's (which waits for it: `grader.forkserver.stop`)."""
+    if os.getpid() != server:  # a process forked from the server that exits normally
+        return
+    from grader.sandbox import _parents  # cheap here: the server has imported torch
+
+    for pid, parent in _parents().items():
+        if parent == server:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            return
+
+
+atexit.register(_reap_before_exit)

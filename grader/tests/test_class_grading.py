@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import importlib.metadata
 import io
 import json
 import os
@@ -16,13 +17,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import jsonschema
+from ruamel.yaml import YAML
 
 from grader import ROOT
+from grader.batch import gradebook
 from grader.exercises import declared_points, exercise_files, exercise_names
 from grader.tests.grading import graded, run_grader, variants
 
@@ -121,6 +126,10 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     assert "--resume" in err
     done = {p.parent.name: p.read_text() for p in out.glob("*/grading.json")}
     assert len(done) >= 4
+    # Who submitted but is not graded yet is pending, never missing (zoe too: not yet seen).
+    status = {row["id"]: row["status"] for row in rows(out / "gradebook.csv")}
+    assert status == {student: json.loads(done[student])["status"] if student in done
+                      else "pending" for student in [*CLASS_OF_8, "zoe"]}
     second = batch(submissions, out, "--roster", str(roster), "--jobs", "2", "--resume",
                    nofile=128)
     stdout, err = second.communicate(timeout=900)
@@ -133,24 +142,134 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     assert not list(out.glob("*/.results.json.partial"))
 
 
+# Grades a class in this process, made the subreaper of everything it starts: what a
+# student's grading leaves behind when it exits comes back here, and is waited for, so this
+# process's children's CPU time is the whole tree's.
+GRADE_IN_A_SUBREAPER = """
+import ctypes, json, os, resource, sys
+from pathlib import Path
+from grader import batch
+from grader.options import GradingOptions
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+batch.grade_class(submissions=Path(sys.argv[1]), out=Path(sys.argv[2]),
+                  exercises=["mcc", "autograd_basics"],
+                  options=GradingOptions(device="cpu", timeout_scale=0.02,
+                                         check=("types",)))
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps(usage.ru_utime + usage.ru_stime))
+"""
+
+
+def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(tmp_path):
+    """A CPU burner on every core, and limits so short (a fiftieth of the usual) that the
+    student's calls run longer, in wall-clock time, than they may use CPU: the correct
+    module still gets full marks (limits on wall time would time it out). The exercise it
+    did not submit is one line of feedback, 'not submitted' in the gradebook; the CPU
+    seconds grading.json records are the whole process tree's."""
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    (submissions / "pia").mkdir(parents=True)
+    (submissions / "pia" / "mcc.py").write_text(module("reference"))
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               for _ in os.sched_getaffinity(0)]
+    try:
+        graded_class = subprocess.run([sys.executable, "-c", GRADE_IN_A_SUBREAPER,
+                                       str(submissions), str(out)], cwd=ROOT,
+                                      capture_output=True, text=True, timeout=900)
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    assert graded_class.returncode == 0, graded_class.stderr
+    tree_cpu = json.loads(graded_class.stdout)
+    grading = json.loads((out / "pia" / "grading.json").read_text())
+    assert grading["status"] == "partial", grading
+    assert abs(grading["cpu_seconds"] - tree_cpu) <= 0.1 * tree_cpu, (grading, tree_cpu)
+    results = json.loads((out / "pia" / "results.json").read_text())
+    mcc = results["extra_data"]["exercises"]["mcc"]
+    assert mcc["score"] == mcc["max_score"] > 0, results["output"]
+    calls = [t["extra_data"]["times"]["cpu"]["longest_call"] for t in results["tests"]
+             if t["status"] == "passed"]
+    assert any(call["wall_seconds"] > call["cpu_limit"] > call["cpu_seconds"]
+               for call in calls), calls
+    feedback = (out / "pia" / "feedback.md").read_text()
+    assert [line for line in feedback.splitlines() if "autograd_basics" in line and
+            "not submitted" not in line] == []
+    assert len([line for line in feedback.splitlines()
+                if line.startswith("autograd_basics: not submitted")]) == 1, feedback
+    assert "FAIL" not in feedback
+    row = next(csv.DictReader(io.StringIO(gradebook(out))))
+    assert (row["mcc"], row["autograd_basics"], row["status"]) == (
+        f"{mcc['score']:g}", "not submitted", "partial")
+
+
+def sbatch_array(ids: range, script: Path, *args: str) -> None:
+    """Run `script` as an array job of `ids` and wait for it: with the real `sbatch` where
+    a cluster answers, else with `array_tasks`."""
+    if shutil.which("sbatch") and subprocess.run(["sinfo"], capture_output=True).returncode == 0:
+        subprocess.run(["sbatch", "--wait", f"--array={ids.start}-{ids[-1]}:{ids.step}",
+                        str(script), *args], cwd=ROOT, check=True, capture_output=True,
+                       timeout=900, env={**os.environ, "GRADER_PYTHON": sys.executable})
+    else:
+        array_tasks(ids, ids, script, *args)
+
+
+def array_tasks(ids: range, tasks: Iterable[int], script: Path, *args: str,
+                restart: int = 0) -> None:
+    """Run the `tasks` of an array job of `ids` one after the other, as Slurm would: its
+    variables, from the submission folder, the script copied out of the repository, its
+    output where `#SBATCH --output` says."""
+    output = next(line.split("=", 1)[1] for line in script.read_text().splitlines()
+                  if line.startswith("#SBATCH --output="))
+    with tempfile.TemporaryDirectory() as spool:
+        copy = Path(spool) / "slurm_script"
+        shutil.copy(script, copy)
+        for task in tasks:
+            env = {**os.environ, "SLURM_ARRAY_JOB_ID": "77", "SLURM_ARRAY_TASK_ID": str(task),
+                   "SLURM_ARRAY_TASK_MIN": str(ids.start), "SLURM_ARRAY_TASK_MAX": str(ids[-1]),
+                   "SLURM_ARRAY_TASK_STEP": str(ids.step), "SLURM_RESTART_COUNT": str(restart),
+                   "SLURM_ARRAY_TASK_COUNT": str(len(ids)), "SLURM_SUBMIT_DIR": str(ROOT),
+                   "GRADER_PYTHON": sys.executable}
+            with open(output, "a") as log:
+                subprocess.run(["bash", str(copy), *args], cwd=ROOT, env=env, check=True,
+                               stdout=log, stderr=log, timeout=600)
+
+
 def test_slurm_array_tasks_make_one_gradebook_with_every_expected_grade(tmp_path):
-    """Three array tasks share the class; their results merge into one gradebook that holds
-    what grading the class on one machine gives (the test above grades one)."""
+    """An array whose ids start at 1 shares the class; its tasks' results merge into one
+    gradebook that holds what grading the class on one machine gives (the test above grades
+    one). A gradebook made while tasks are still to run lists their students as pending; a
+    requeued task logs its second attempt beside the first."""
     students = {"ada": ("reference", "top"), "dee": ("stub", "top"),
                 "fay": ("int64_overflow", "top"), "kim": (None, "empty")}
     submissions = tmp_path / "submissions"
     roster = make_class(submissions, students)
     cluster = tmp_path / "cluster"
-    for task in range(3):
-        env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_TASK_COUNT": "3",
-               "SLURM_SUBMIT_DIR": str(ROOT), "GRADER_PYTHON": sys.executable}
-        subprocess.run(["bash", "cluster/grade_array.sbatch", str(submissions), str(cluster),
-                        "--roster", str(roster), "--exercise", "mcc", "--device", "cpu",
-                        "--timeout-scale", "0.25"],
-                       cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    script = ROOT / "cluster" / "grade_array.sbatch"
+    options = ("--roster", str(roster), "--exercise", "mcc", "--device", "cpu",
+               "--timeout-scale", "0.25")
+    array, paths = range(1, 4), (str(submissions), str(cluster))
+    array_tasks(array, [1], script, *paths, *options)
+    early = run_grader("gradebook", str(cluster), "--roster", str(roster))
+    assert "3 of 5 students pending" in early.stderr, early.stderr
+    status = {row["id"]: row["status"] for row in rows(cluster / "gradebook.csv")}
+    # The first of three slices: ada and kim (the roster's order, every third).
+    assert status == {"ada": "graded", "kim": "missing", "dee": "pending", "fay": "pending",
+                      "zoe": "pending"}
+    sbatch_array(array, script, *paths, *options)
+    array_tasks(array, [2], script, *paths, *options, restart=1)  # requeued: resumes
     merged = run_grader("gradebook", str(cluster), "--roster", str(roster))
     assert merged.returncode == 0, merged.stderr
+    assert "pending" not in merged.stderr
     expect_gradebook(cluster / "gradebook.csv", students)
+    # grade-<job>_<task>-attempt<n>.log: a real sbatch's job differs from the stand-in's.
+    logs = {p.name.split("_", 1)[1] for p in (cluster / "logs").iterdir()}
+    assert logs == {"1-attempt0.log", "2-attempt0.log", "2-attempt1.log", "3-attempt0.log"}
+    assert not list(ROOT.glob("slurm-*.out"))
 
 
 def test_gradescope_autograder_grades_a_submission(tmp_path):
@@ -166,6 +285,10 @@ def test_gradescope_autograder_grades_a_submission(tmp_path):
         per_exercise = {n for n in names for e in exercise_names() if n in exercise_files(e)}
         assert per_exercise == {"exercises/mcc.py", "tests/probes/mcc.py", "tests/test_mcc.py"}
         assert json.loads(z.read("release.json"))["exercises"] == ["mcc"]
+        # Gradescope installs what grades here, every transitive dependency pinned.
+        lock = z.read("requirements.lock").decode().splitlines()
+        assert f"scipy=={importlib.metadata.version('scipy')}" in lock
+        assert f"torch=={importlib.metadata.version('torch').split('+')[0]}+cpu" in lock
         root = tmp_path / "autograder"
         z.extractall(root / "source")
         mode = z.getinfo("run_autograder").external_attr >> 16
@@ -198,3 +321,66 @@ def test_classroom_runners_carry_each_exercises_points(tmp_path):
     assert runner["status"] == "fail"
     assert sum(t["score"] for t in runner["tests"]) == results["score"] < declared_points("mcc")
     assert any("sign is flipped" in t["message"] for t in runner["tests"])
+
+
+CLASSROOM_WORKFLOW = ROOT / "release" / "instructor" / "grade-class.yml"
+
+
+def test_the_instructor_workflow_and_the_gradescope_setup_pass_their_linters():
+    """GitHub's workflow schema (check-jsonschema's copy: nothing downloaded) and bash's
+    parser; the Gradescope image gets the Python this suite runs on."""
+    checked = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"),
+                              "--builtin-schema", "vendor.github-workflows",
+                              str(CLASSROOM_WORKFLOW)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    setup = ROOT / "release" / "gradescope" / "setup.sh"
+    parsed = subprocess.run(["bash", "-n", str(setup)], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"{version} -m venv" in setup.read_text()
+    assert "--no-deps" in setup.read_text() and "requirements.lock" in setup.read_text()
+
+
+def fetch_step(work: Path, token: str, deadline: str) -> subprocess.CompletedProcess:
+    """The workflow's fetch step, run in `work` with GitHub replaced by the folder
+    `work/github` (git's insteadOf) and the assignment `org/hw3`."""
+    steps = YAML(typ="safe").load(CLASSROOM_WORKFLOW.read_text())["jobs"]["grade"]["steps"]
+    script = next(step["run"] for step in steps if step.get("name", "").startswith("Fetch"))
+    if not (work / ".venv").exists():
+        (work / ".venv").symlink_to(ROOT / ".venv")
+    # A good token reaches the folder; a bad one a folder that is not there.
+    env = {**os.environ, "TOKEN": token, "ASSIGNMENT": "org/hw3", "ROSTER": "roster.csv",
+           "DEADLINE": deadline, "PYTHONPATH": str(ROOT), "GIT_CONFIG_COUNT": "2",
+           "GIT_CONFIG_KEY_0": f"url.{work / 'github'}/.insteadOf",
+           "GIT_CONFIG_VALUE_0": "https://x-access-token:good@github.com/",
+           "GIT_CONFIG_KEY_1": f"url.{work / 'nowhere'}/.insteadOf",
+           "GIT_CONFIG_VALUE_1": "https://x-access-token:bad@github.com/"}
+    return subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_instructor_workflow_grades_the_last_commit_before_the_deadline(tmp_path):
+    """The roster's id column is found by its header; each repository is checked out at its
+    last commit before the deadline, and the commit recorded; a clone that fails for
+    another reason than a missing repository (a bad token) fails the run."""
+    (tmp_path / "roster.csv").write_text("name,id,email\nAda,ada,ada@uni.edu\n")
+    repository = tmp_path / "github" / "org" / "hw3-ada"
+    repository.mkdir(parents=True)
+    git = ["git", "-C", str(repository), "-c", "user.name=Ada", "-c", "user.email=a@uni.edu"]
+    subprocess.run([*git[:3], "init", "--quiet"], check=True)
+    for text, date in (("before", "2027-03-01T12:00:00Z"), ("after", "2027-03-02T12:00:00Z")):
+        (repository / "mcc.py").write_text(text)
+        subprocess.run([*git, "add", "mcc.py"], check=True)
+        subprocess.run([*git, "commit", "--quiet", "-m", text], check=True,
+                       env={**os.environ, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date})
+    fetched = fetch_step(tmp_path, "good", "2027-03-01T23:59:00Z")
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert (tmp_path / "submissions" / "ada" / "mcc.py").read_text() == "before"
+    first = subprocess.run([*git[:3], "rev-list", "--max-parents=0", "HEAD"], text=True,
+                           capture_output=True, check=True).stdout.strip()
+    (row,) = csv.DictReader(io.StringIO((tmp_path / "build/class/commits.csv").read_text()))
+    assert (row["id"], row["commit"]) == ("ada", first)
+    shutil.rmtree(tmp_path / "submissions")
+    refused = fetch_step(tmp_path, "bad", "")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "::error::cannot clone the repository of ada" in refused.stdout
