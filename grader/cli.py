@@ -229,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--dest", type=Path, required=True, metavar="DIR")
     r.add_argument("--replace", action="store_true",
                    help="update the release already in DIR (students' edited stubs are kept)")
+    r.add_argument("--notes-url", metavar="URL",
+                   help="where students read the course notes the handouts cite (README)")
+    r.add_argument("--no-self-check", dest="self_check", action="store_false",
+                   help="skip the release's own `make test` (self-tests run it themselves)")
     rec = commands.add_parser("record", help="grade the reference and save its results as "
                               "recordings (make release does this)")
     rec.add_argument("--reference", type=Path, default=ROOT / "solutions", metavar="DIR")
@@ -294,10 +298,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _release_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    manifest = release.build(args.dest, replace=args.replace)
+    manifest = release.build(args.dest, replace=args.replace, check=args.self_check,
+                             repository=True, notes_url=args.notes_url)
     print(f"built the student release in {args.dest} ({time.perf_counter() - started:.0f} s)\n"
           f"version {release.release_version(manifest)}; reference results recorded on "
-          f"{', '.join(manifest['devices'])}")
+          f"{', '.join(manifest['devices'])}; "
+          + ("it passes its own make test; " if args.self_check else "")
+          + f"committed as the course in {args.dest}/.git")
+    if not args.notes_url:
+        print("no COURSE_NOTES_URL given: the README asks students to ask the staff where "
+              "the course notes are")
     for name in manifest["kept"]:
         print(f"kept {name}: it differs from the stub of the previous release")
     return 0

@@ -317,6 +317,13 @@ def plotted(check, filename: str | None) -> dict:
     return got
 
 
+def same_points(got: list[list[float]], wanted: list[list[float]], device: str) -> bool:
+    """The same points in the same order: steps equal, losses agreeing in float64."""
+    return len(got) == len(wanted) and all(
+        x == step for (x, _), (step, _) in zip(got, wanted, strict=True)) and same_losses(
+        [y for _, y in got], [loss for _, loss in wanted], device)
+
+
 @pytest.mark.points(1)
 def test_plot_sweep_panels(check):
     """plot_sweep: a log-scale panel per optimizer, titled, with a line per rate"""
@@ -330,13 +337,16 @@ def test_plot_sweep_panels(check):
                  hint="one subplot per optimizer: axes.set_title(name)")
         axes = panels[0]
         for run in (drawn for drawn in PLOT_RUNS if drawn["optimizer"] == name):
-            wanted = probes.losses_from_case(run["losses"])
-            if not any(same_losses(probes.losses_from_case(line), wanted, check.device)
-                       for line in axes["lines"]):
-                fail(f"the {name!r} panel has no line of the losses of lr {run['lr']} "
-                     f"({run['losses']})", case=PLOT_CASE,
-                     hint="plot each run's losses as they are, one point per step, on its "
-                     "optimizer's panel")
+            # The picture, not the list that made it: the points a line draws (inf and nan
+            # are not drawn, whether passed, left out or replaced by nan).
+            wanted = [[float(step), loss] for step, loss
+                      in enumerate(probes.losses_from_case(run["losses"])) if math.isfinite(loss)]
+            if not any(same_points(line, wanted, check.device) for line in axes["lines"]):
+                fail(f"the {name!r} panel has no line that draws the losses of lr "
+                     f"{run['lr']} ({run['losses']}) at steps 0, 1, ...", case=PLOT_CASE,
+                     expected=wanted, got=axes["lines"],
+                     hint="plot each run's losses against the step (x: 0, 1, ...; inf and nan "
+                     "are not drawn) on its optimizer's panel")
         if axes["yscale"] != "log":
             fail(f"the {name!r} panel's y axis is {axes['yscale']!r}", case=PLOT_CASE,
                  expected="log", got=axes["yscale"],

@@ -107,7 +107,8 @@ def student_release() -> Path:
     with _locked(dest):
         if not (dest / "release.json").is_file():
             shutil.rmtree(dest, ignore_errors=True)
-            process = run_grader("release", "--dest", str(dest))
+            # Without its own make test: test_release_passes_its_own_make_test runs it.
+            process = run_grader("release", "--dest", str(dest), "--no-self-check")
             if process.returncode != 0:
                 raise RuntimeError(f"make release failed:\n{process.stdout}{process.stderr}")
     return dest

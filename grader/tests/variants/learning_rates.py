@@ -26,6 +26,8 @@ _EPOCH_STEPS = """\
                                   y[start:start + size], 1)
 """
 
+PLOT = '            axes.plot(range(len(run["losses"])), run["losses"], label=label)\n'
+
 MUTANTS = [
     # --- train_steps
     Variant(
@@ -98,6 +100,14 @@ MUTANTS = [
                   ""),),
         expect="should write a PNG at path",
     ),
+    Variant(
+        name="plot_leaves_out_diverged_runs",
+        description="draws no line for a run whose losses reach inf",
+        replace=(('            if run["optimizer"] != name:\n',
+                  '            if run["optimizer"] != name or not math.isfinite(run["losses"][-1]):'
+                  '\n'),),
+        expect="has no line that draws the losses of lr 5.0",
+    ),
     # --- the schedules
     Variant(
         name="step_decay_every_epoch",
@@ -165,6 +175,20 @@ MUTANTS = [
 ]
 
 ALTERNATIVES = [
+    # The handout: "infinite and nan losses are simply not drawn". These draw the same
+    # picture as the reference, which plots the raw list.
+    Variant(
+        name="plot_finite_points_only",
+        description="plots only the finite losses (a diverged run's trailing inf dropped)",
+        replace=((PLOT, '            axes.plot([loss for loss in run["losses"] if '
+                  'math.isfinite(loss)], label=label)\n'),),
+    ),
+    Variant(
+        name="plot_inf_as_nan",
+        description="plots the losses with inf replaced by nan",
+        replace=((PLOT, '            axes.plot([loss if math.isfinite(loss) else math.nan for '
+                  'loss in run["losses"]], label=label)\n'),),
+    ),
     Variant(
         name="schedules_other_forms",
         description="step decay by repeated products, the cosine as a squared cosine, the "
