@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from grader import ROOT, batch, confinement, environment, release, reports
-from grader.exercises import exercise_names, suite_path
+from grader.exercises import declared_points, exercise_names, suite_path
 from grader.options import DEFAULTS, DEVICE_CHOICES, GradingOptions, add_flags
 from grader.plugin import STATE, GradingState, SuiteError
 from grader.reference import RECORDINGS, has_solutions, read_manifest
@@ -462,7 +462,9 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several:
         reports.write_atomic(args.out / "gradebook.csv", reports.gradebook(results))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
-    if args.quick:
+    if args.quick and any(exercise.max_score + exercise.hidden_points
+                          < declared_points(exercise.name)
+                          for result in results for exercise in result.exercises):
         print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"
               "were left out, and the scores above are out of the other checks' points;\n"
               "`make grade` grades them all.")

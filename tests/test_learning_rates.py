@@ -29,6 +29,7 @@ from grader.judge import (
     expect_float_list,
     expect_legend_and_png,
     fail,
+    fail_raised,
     known_mistake,
     per_case,
     show,
@@ -271,6 +272,7 @@ GENE_CASE = {"split": "train", "rates": "default (1e-4, 1e-3, 1e-2, 0.1, 1.0)", 
 
 
 @pytest.mark.points(1)
+@pytest.mark.full_grade_only  # ten runs of 100 steps: too slow for QUICK=1
 @SWEEP_USES
 def test_lr_sweep_gene_expression(check):
     """lr_sweep on the gene-expression set: SGD slow, good and diverged; Adam survives lr 1"""
@@ -548,9 +550,9 @@ def test_train_with_schedule_sets_rates(check):
     for case in SCHEDULE_CASES:
         got = check.student(probes.train_with_schedule, case)
         if got["raised"]:
-            fail(f"train_with_schedule raised {got['raised']}: {got['message']}", case=case,
-                 hint="the schedule was asked for epochs " + show(got["asked"]) + "; call "
-                 "schedule(epoch) once per epoch, epoch = 0 .. epochs - 1")
+            fail_raised(got, "train_with_schedule", case=case,
+                        hint="the schedule was asked for epochs " + show(got["asked"]) + "; "
+                        "call schedule(epoch) once per epoch, epoch = 0 .. epochs - 1")
         expected = [[rate, rate] for rate in case["rates"] for _ in batches_of(case)]
         if got["step_rates"] != expected:
             fail("train_with_schedule: the rates the optimizer used at each update (weight "
@@ -565,8 +567,7 @@ def test_train_with_schedule_returns(check):
     for case in SCHEDULE_CASES:
         outcome = check.student(probes.train_with_schedule, case)
         if outcome["raised"]:
-            fail(f"train_with_schedule raised {outcome['raised']}: {outcome['message']}",
-                 case=case)
+            fail_raised(outcome, "train_with_schedule", case=case)
         got = expect_dict(outcome["returned"], "train_with_schedule", ["lrs", "losses"],
                           case=case)
         lrs = expect_float_list(got["lrs"], "train_with_schedule(...)['lrs']", case=case)

@@ -150,7 +150,7 @@ def slow_checks(exercise: str) -> set[str]:
 
 def graded_quickly(exercise: str, kind: str, variant: Variant) -> bool:
     """Whether a variant is graded without the slow checks (see `Variant.full`)."""
-    named = {*variant.keeps, *(check for check, _ in variant.knock_on)}
+    named = {*variant.keeps, *(check for check, _ in (*variant.knock_on, *variant.unblamed))}
     return kind == "MUTANTS" and not variant.full and not named & slow_checks(exercise)
 
 

@@ -135,15 +135,19 @@ def make_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
 def test_release_passes_its_own_make_test_and_make_grade(tmp_path):
     """The README's two commands work in the release as shipped: `make test` passes (what
     `make release` runs before installing it), and `make grade` gives the reference full
-    marks. On a copy: the tests' caches must not land in the shared release."""
+    marks. On a copy: the tests' caches must not land in the shared release.
+    About 10 s of CPU for make test and 4 for make grade."""
     copy = shutil.copytree(student_release(), tmp_path / "release")
     release.self_check(copy)
     reference = tmp_path / "reference"
     reference.mkdir()
     shutil.copy2(ROOT / "solutions" / "mcc.py", reference)
-    graded_here = make_in(copy, "grade", "EX=mcc", f"TARGET={reference}", "DEVICE=cpu")
+    # QUICK=1: the make plumbing is what is tested here; the release's full grades of every
+    # exercise are compared with this repository's in test_release_grades_like_this_repository.
+    graded_here = make_in(copy, "grade", "EX=mcc", "QUICK=1", f"TARGET={reference}",
+                          "DEVICE=cpu")
     assert graded_here.returncode == 0, graded_here.stdout + graded_here.stderr
-    assert re.search(r"^total\s+20/20$", graded_here.stdout, re.MULTILINE), graded_here.stdout
+    assert re.search(r"^total\s+(\d+)/\1$", graded_here.stdout, re.MULTILINE), graded_here.stdout
 
 
 def test_a_failing_release_is_not_installed(tmp_path):

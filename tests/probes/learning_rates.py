@@ -147,7 +147,7 @@ def train_with_schedule(impl, case: dict, device: str) -> dict:
     rates = GraderSchedule(list(case["rates"]))
     outcome = raised(lambda: impl.train_with_schedule(
         model, optimizer, problem["x"].to(device), problem["y"].to(device), rates,
-        len(case["rates"]), case["batch_size"]))
+        len(case["rates"]), case["batch_size"]), impl)
     return {**outcome, "step_rates": optimizer.step_rates, "asked": rates.asked}
 
 

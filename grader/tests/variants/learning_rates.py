@@ -86,6 +86,21 @@ MUTANTS = [
         ''',
         expect="every run must start from scratch",
     ),
+    # A student's case: classify_run blind to nan, and lr_sweep's models in float32 while
+    # x is float64. lr_sweep raises before classify_run runs: the feedback shows the
+    # float64 arguments and blames no helper; on float32 data the regimes are wrong, and
+    # that comes from classify_run's value.
+    Variant(
+        name="float32_models_and_nan_blind_regimes",
+        description="lr_sweep makes float32 models whatever x's dtype; classify_run misses nan",
+        replace=(("            model = nn.Linear(x.shape[1], y.shape[1], device=x.device, "
+                  "dtype=x.dtype)\n",
+                  "            model = nn.Linear(x.shape[1], y.shape[1], device=x.device)\n"),
+                 ("    if any(not math.isfinite(value) for value in losses) or last > losses[0]:"
+                  "\n", "    if last > losses[0]:\n")),
+        expect="test every loss with math.isfinite",
+        unblamed=(("test_lr_sweep", "tensor arguments: x float64 (24, 3) on cpu"),),
+    ),
     # --- plot_sweep
     Variant(
         name="plot_linear_scale",
