@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, release
+from grader import ROOT, checkoff, release
 from grader.exercises import compares_with_reference
 from grader.reference import DeviceNotRecorded, RecordedReference, ReferenceUnavailable
 from grader.reports import gradescope, table
@@ -122,6 +122,11 @@ def test_release_is_a_repository_with_the_course_commit_and_no_authoring_words()
     assert mentions == []
     assert all(text.startswith(f"# Exercise {Path(name).stem}: ")
                for name, text in expected_stubs(for_release=True).items())
+    # A checkoff receipt in a clone records the commit and the path in the repository.
+    stub = dest / "exercises" / "mcc.py"
+    assert checkoff.where_committed(stub, stub.read_bytes()) == (
+        "exercises/mcc.py", git(dest, "rev-parse", "HEAD").strip())
+    assert checkoff._shown(stub) == "exercises/mcc.py"
 
 
 def make_in(folder: Path, *args: str) -> subprocess.CompletedProcess:

@@ -101,6 +101,16 @@ MUTANTS = [
         expect="test every loss with math.isfinite",
         unblamed=(("test_lr_sweep", "tensor arguments: x float64 (24, 3) on cpu"),),
     ),
+    Variant(
+        name="sweep_defaults_ten_steps",
+        description="lr_sweep defaults to 10 steps per run, not 100",
+        replace=(("def lr_sweep(x: Tensor, y: Tensor, rates: Sequence[float] = DEFAULT_RATES, "
+                  "steps: int = 100,\n",
+                  "def lr_sweep(x: Tensor, y: Tensor, rates: Sequence[float] = DEFAULT_RATES, "
+                  "steps: int = 10,\n"),),
+        expect="check the defaults (rates, 100 steps",
+        full=True,  # only the gene-expression sweep (a full-grade check) uses the defaults
+    ),
     # --- plot_sweep
     Variant(
         name="plot_linear_scale",
