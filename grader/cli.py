@@ -296,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def checks_left_out(results: list[SubmissionResult]) -> bool:
+    """Whether a grading left out checks that count here (hidden ones a release lacks do
+    not: they are graded after submission)."""
+    return any(exercise.max_score + exercise.hidden_points < declared_points(exercise.name)
+               for result in results for exercise in result.exercises)
+
+
 def _release_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     manifest = release.build(args.dest, replace=args.replace, check=args.self_check,
@@ -462,9 +469,7 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several:
         reports.write_atomic(args.out / "gradebook.csv", reports.gradebook(results))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
-    if args.quick and any(exercise.max_score + exercise.hidden_points
-                          < declared_points(exercise.name)
-                          for result in results for exercise in result.exercises):
+    if args.quick and checks_left_out(results):
         print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"
               "were left out, and the scores above are out of the other checks' points;\n"
               "`make grade` grades them all.")
