@@ -257,8 +257,11 @@ def self_check(folder: Path, python: str = sys.executable) -> str:
     """
     # PY and STAMP given on the command line: make uses this interpreter as it is, and the
     # environment's stamp is a file that exists, so nothing is installed or removed.
-    process = subprocess.run(["make", "--no-print-directory", "test", f"PY={python}",
-                              f"STAMP={python}"], cwd=folder, capture_output=True, text=True)
+    try:
+        process = subprocess.run(["make", "--no-print-directory", "test", f"PY={python}",
+                                  f"STAMP={python}"], cwd=folder, capture_output=True, text=True)
+    except OSError as exc:
+        raise ReleaseError(f"cannot run the release's own `make test`: {exc}") from exc
     output = process.stdout + process.stderr
     if process.returncode != 0:
         raise ReleaseError(f"the release fails its own `make test` (nothing was installed):\n"
