@@ -14,9 +14,9 @@ lint: $(STAMP) ## ruff
 stubs: $(STAMP) ## regenerate exercises/ from the solution markers in solutions/
 	$(PY) -m grader stubs
 
-release: $(STAMP) ## build the student release in DEST (no solutions/; REPLACE=1 updates one)
-	@test -n "$(DEST)" || { echo "usage: make release DEST=<folder> [REPLACE=1]"; exit 2; }
-	$(PY) -m grader release --dest $(DEST) $(if $(REPLACE),--replace)
+release: $(STAMP) ## build the student release in DEST, a git repository that passes its own make test (REPLACE=1 updates one; COURSE_NOTES_URL=<url> for its README)
+	@test -n "$(DEST)" || { echo "usage: make release DEST=<folder> [REPLACE=1] [COURSE_NOTES_URL=<url>]"; exit 2; }
+	$(PY) -m grader release --dest $(DEST) $(if $(REPLACE),--replace) $(if $(COURSE_NOTES_URL),--notes-url '$(COURSE_NOTES_URL)')
 
 data: $(STAMP) ## regenerate the embedded datasets in data/ (deterministic)
 	$(PY) -m data.generate

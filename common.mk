@@ -19,8 +19,8 @@ help: ## list the targets
 	@echo "             QUICK=1, CHECK=<part of a check's name> (e.g. CHECK=confusion_counts)"
 
 $(STAMP):
-	@if [ -d $(VENV) ]; then echo "requirements.txt changed since $(VENV) was made: rebuilding it (a few minutes)"; \
-	else echo "first use: creating $(VENV) with the pinned dependencies (a few minutes)"; fi
+	@if [ -d $(VENV) ]; then echo "requirements.txt changed since $(VENV) was made: rebuilding it"; \
+	else echo "first use: creating $(VENV) with the pinned dependencies"; fi
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt

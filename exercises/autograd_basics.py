@@ -1,5 +1,7 @@
-# This file is generated from solutions/autograd_basics.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise autograd_basics: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=autograd_basics` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/autograd_basics.py by `make stubs`: never edit it by hand.
 """Autograd, checked by hand: the gradients of a linear model's squared error.
 
 The model of this exercise is one linear layer and its mean squared error:

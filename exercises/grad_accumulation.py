@@ -1,5 +1,7 @@
-# This file is generated from solutions/grad_accumulation.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise grad_accumulation: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=grad_accumulation` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/grad_accumulation.py by `make stubs`: never edit it by hand.
 """Gradient accumulation: train with a large effective batch using small micro-batches.
 
 Why: the activations a forward pass keeps for the backward pass grow with the batch

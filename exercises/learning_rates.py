@@ -1,5 +1,7 @@
-# This file is generated from solutions/learning_rates.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise learning_rates: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=learning_rates` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/learning_rates.py by `make stubs`: never edit it by hand.
 """Learning rates: a sweep that shows the three regimes, and schedules written by hand.
 
 Part A: the rate decides whether gradient descent works at all. Fit the same linear model

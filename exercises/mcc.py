@@ -1,5 +1,7 @@
-# This file is generated from solutions/mcc.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise mcc: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=mcc` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/mcc.py by `make stubs`: never edit it by hand.
 """The Matthews correlation coefficient (MCC), from scratch.
 
 Accuracy flatters a classifier on unbalanced data: on a set that is 90% soluble,

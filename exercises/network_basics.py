@@ -1,5 +1,7 @@
-# This file is generated from solutions/network_basics.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise network_basics: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=network_basics` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/network_basics.py by `make stubs`: never edit it by hand.
 """Building and inspecting a network: an enzyme-class classifier, its parameters, its activations.
 
 A protein's amino-acid composition (the fraction of each of the 20 amino acids, in

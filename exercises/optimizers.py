@@ -1,5 +1,7 @@
-# This file is generated from solutions/optimizers.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise optimizers: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=optimizers` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/optimizers.py by `make stubs`: never edit it by hand.
 """Optimizer comparison: SGD with momentum, Adam and AdamW, written by hand and raced.
 
 Part A: the three update rules, each a `torch.optim.Optimizer` subclass that takes

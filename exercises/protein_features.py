@@ -1,5 +1,7 @@
-# This file is generated from solutions/protein_features.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise protein_features: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=protein_features` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/protein_features.py by `make stubs`: never edit it by hand.
 """Protein feature tensors: from amino-acid strings to what a network reads.
 
 Preliminary Note 2, Exercise 1 ("Protein Feature Tensors") and its extension. A network

@@ -1,5 +1,7 @@
-# This file is generated from solutions/secondary_structure.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise secondary_structure: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=secondary_structure` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/secondary_structure.py by `make stubs`: never edit it by hand.
 """Per-residue secondary structure with a position-wise MLP (Preliminary Note 3, Exercise 4).
 
 Every residue of a protein gets one of three states: helix (H), strand (E) or coil (C).

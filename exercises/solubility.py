@@ -1,5 +1,7 @@
-# This file is generated from solutions/solubility.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise solubility: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=solubility` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/solubility.py by `make stubs`: never edit it by hand.
 """Protein solubility from sequence: the case study of Preliminary Note 3, end to end.
 
 You build the whole pipeline of the notes' case study (sections 4 to 6):

@@ -1,5 +1,7 @@
-# This file is generated from solutions/variant_classifier.py by `make stubs`: fill in the
-# parts that raise NotImplementedError, and keep the names and signatures.
+# Exercise variant_classifier: replace each `raise NotImplementedError(...)` with your code, and
+# keep the names and signatures. Grade it with `make grade EX=variant_classifier` (QUICK=1: the
+# fast checks only).
+# Generated from solutions/variant_classifier.py by `make stubs`: never edit it by hand.
 """Classifying genetic variants: logistic regression, a fair validation split, early stopping.
 
 A missense variant is pathogenic (label 1) or benign (0). The embedded variant set

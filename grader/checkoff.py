@@ -227,7 +227,8 @@ def verdict_text(result: ExerciseResult, student: str) -> str:
     if max(map(len, big)) > WIDTH:
         big = [*big_letters(word), "", f"  score {score}"]
     rule = "=" * WIDTH
-    lines = [rule, _fit(f"  CHECKOFF  {result.name}   student: {student}"), rule, "", *big, ""]
+    # The student id on a line of its own, never cut: the TA checks it is the person present.
+    lines = [rule, f"  CHECKOFF  {result.name}", f"  student: {student}", rule, "", *big, ""]
     lines.append(_fit(f"  {word}: {score} points on the checkoff checks of {result.name}"))
     skipped = declared_points(result.name) - result.hidden_points - result.max_score
     if skipped:

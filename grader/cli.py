@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from grader import ROOT, batch, confinement, environment, release, reports, warm
-from grader.exercises import exercise_names, suite_path
+from grader.exercises import declared_points, exercise_names, suite_path
 from grader.options import DEFAULTS, DEVICE_CHOICES, GradingOptions, add_flags
 from grader.plugin import STATE, GradingState, SuiteError
 from grader.reference import RECORDINGS, has_solutions, read_manifest
@@ -240,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--dest", type=Path, required=True, metavar="DIR")
     r.add_argument("--replace", action="store_true",
                    help="update the release already in DIR (students' edited stubs are kept)")
+    r.add_argument("--notes-url", metavar="URL",
+                   help="where students read the course notes the handouts cite (README)")
+    r.add_argument("--no-self-check", dest="self_check", action="store_false",
+                   help="skip the release's own `make test` (self-tests run it themselves)")
     rec = commands.add_parser("record", help="grade the reference and save its results as "
                               "recordings (make release does this)")
     rec.add_argument("--reference", type=Path, default=ROOT / "solutions", metavar="DIR")
@@ -309,12 +313,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def checks_left_out(results: list[SubmissionResult]) -> bool:
+    """Whether a grading left out checks that count here (hidden ones a release lacks do
+    not: they are graded after submission)."""
+    return any(exercise.max_score + exercise.hidden_points < declared_points(exercise.name)
+               for result in results for exercise in result.exercises)
+
+
 def _release_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    manifest = release.build(args.dest, replace=args.replace)
+    manifest = release.build(args.dest, replace=args.replace, check=args.self_check,
+                             repository=True, notes_url=args.notes_url)
     print(f"built the student release in {args.dest} ({time.perf_counter() - started:.0f} s)\n"
           f"version {release.release_version(manifest)}; reference results recorded on "
-          f"{', '.join(manifest['devices'])}")
+          f"{', '.join(manifest['devices'])}; "
+          + ("it passes its own make test; " if args.self_check else "")
+          + f"committed as the course in {args.dest}/.git")
+    if not args.notes_url:
+        print("no COURSE_NOTES_URL given: the README asks students to ask the staff where "
+              "the course notes are")
     for name in manifest["kept"]:
         print(f"kept {name}: it differs from the stub of the previous release")
     return 0
@@ -490,7 +507,7 @@ def _grade_command(args: argparse.Namespace) -> int:
     if several:
         reports.write_atomic(args.out / "gradebook.csv", reports.gradebook(results))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
-    if args.quick:
+    if args.quick and checks_left_out(results):
         print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"
               "were left out, and the scores above are out of the other checks' points;\n"
               "`make grade` grades them all.")

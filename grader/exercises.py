@@ -56,3 +56,12 @@ def marked_checks(source: str, marker: str) -> list[ast.FunctionDef]:
     """The checks in a suite's text that carry `@pytest.mark.<marker>`, without importing it."""
     return [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)
             and f"pytest.mark.{marker}" in marks_of(node)]
+
+
+def compares_with_reference(name: str) -> bool:
+    """Whether the exercise's suite calls `check.reference` or `check.both` anywhere (an
+    oracle-only suite asks the reference nothing, so a release records nothing for it)."""
+    tree = ast.parse(suite_path(name).read_text())
+    return any(isinstance(node, ast.Attribute) and node.attr in ("reference", "both")
+               and isinstance(node.value, ast.Name) and node.value.id == "check"
+               for node in ast.walk(tree))

@@ -33,12 +33,19 @@ TOLERANCES: dict[tuple[torch.dtype, str], tuple[float, float]] = {
 
 
 class CheckFailure(AssertionError):
-    """A check failed; the message is for the student. `hint`: the known mistake its symptom
-    matched, also kept apart from the message so that a class report can count it."""
+    """A check failed; the message is for the student.
 
-    def __init__(self, message: str, hint: str | None = None):
+    hint: the known mistake its symptom matched, also kept apart from the message so that a
+    class report can count it. raised_in: when the failure is an exception the submission
+    raised (a probe caught it), the functions of the submission its traceback passed
+    through; None for a wrong value.
+    """
+
+    def __init__(self, message: str, hint: str | None = None,
+                 raised_in: tuple[str, ...] | None = None):
         super().__init__(message)
         self.hint = hint
+        self.raised_in = raised_in
 
 
 def tolerance(dtype: torch.dtype, device: str) -> tuple[float, float]:
@@ -117,7 +124,8 @@ def show(value: Any, limit: int = 160) -> str:
 
 
 def fail(what: str, *, case: Any = None, expected: Any = None, got: Any = None,
-         hint: str | None = None, show_values: bool = True) -> None:
+         hint: str | None = None, show_values: bool = True,
+         raised_in: tuple[str, ...] | None = None) -> None:
     """Raise a CheckFailure: `what` went wrong, on `case`, expected vs got, and a hint."""
     lines = [what]
     if case is not None:
@@ -127,7 +135,18 @@ def fail(what: str, *, case: Any = None, expected: Any = None, got: Any = None,
         lines.append(f"got:      {show(got)}")
     if hint:
         lines.append(f"hint: {hint}")
-    raise CheckFailure("\n".join(lines), hint=hint)
+    raise CheckFailure("\n".join(lines), hint=hint, raised_in=raised_in)
+
+
+def fail_raised(outcome: dict, what: str, *, case: Any, hint: str | None = None) -> None:
+    """Fail on a probe's `tests.probes.raised` outcome that caught an exception: what
+    raised, the tensors it was given and where in the submission (no helper is blamed for
+    an exception raised outside it: `raised_in`)."""
+    lines = [f"{what} raised {outcome['raised']}: {outcome['message']}"]
+    if outcome.get("arguments"):
+        lines.append(f"tensor arguments: {outcome['arguments']}")
+    lines += outcome.get("where", [])
+    fail("\n".join(lines), case=case, hint=hint, raised_in=tuple(outcome.get("functions", ())))
 
 
 def expect_legend_and_png(figure: dict, what: str, filename: str, *, case: Any,

@@ -350,6 +350,8 @@ def _explain(outcome: Outcome, case: Any) -> str:
     if outcome.kind == ErrorKind.MISSING_NAME:
         return f"{outcome.message}{where}: a required function or class is missing"
     text = f"your code {_verb(outcome)}{where}"
+    if outcome.arguments:
+        text += f"\ntensor arguments: {outcome.arguments}"
     if outcome.traceback:
         text += "\n" + outcome.traceback
     return text
@@ -380,7 +382,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                                       item.get_closest_marker("hidden") is not None)
     run = _device_run(item, call, report, device)
     if run.outcome == RunOutcome.FAILED:
-        run.message = _root_causes(item, state, str(target), exercise, device) + run.message
+        run.message = _root_causes(item, state, str(target), exercise, device,
+                                   _raised_in(call)) + run.message
     state.runs.setdefault((str(target), exercise, name), []).append(run)
     return report
 
@@ -428,17 +431,32 @@ def _fault(outcome: Outcome) -> Fault | None:
             }.get(outcome.kind)
 
 
+def _raised_in(call: pytest.CallInfo) -> tuple[str, ...] | None:
+    """The submission's functions an exception that failed the check passed through
+    (outermost first); None when the check failed on a value, a time-out or a crash."""
+    exc = _first_leaf(call.excinfo.value) if call.excinfo else None
+    if isinstance(exc, StudentError):
+        return exc.outcome.raised_in if exc.outcome.kind == ErrorKind.EXCEPTION else None
+    return exc.raised_in if isinstance(exc, CheckFailure) else None
+
+
 def _root_causes(item: pytest.Item, state: GradingState, target: str, exercise: str,
-                 device: str) -> str:
-    """'fix `f` first' for each function the check uses whose own checks failed earlier.
+                 device: str, raised_in: tuple[str, ...] | None) -> str:
+    """'fix `f` first' for each function the check uses whose own checks failed earlier,
+    and that this failure plausibly comes from.
 
     A failure downstream of a broken function is most likely a knock-on of it: saying so
     first keeps students from chasing correct code. Checks run in file order, so the
-    checks named in the `uses` marker have already run.
+    checks named in the `uses` marker have already run. The evidence: a wrong value may be
+    one `f` returned; an exception must have gone through `f` (`raised_in`, a method of
+    class `f` included), else the message names where it was raised, and `f` is not blamed.
     """
     marker = item.get_closest_marker("uses")
     notes = []
     for function, checks in (marker.kwargs.items() if marker else ()):
+        if raised_in is not None and not any(
+                name == function or name.startswith(f"{function}.") for name in raised_in):
+            continue
         runs = [run for check in checks
                 for run in state.runs.get((target, exercise, check.__name__), [])]
         if any(run.device == device and run.outcome == RunOutcome.FAILED for run in runs):

@@ -11,7 +11,10 @@
   exercise, and the files the release owns (so a rebuild knows what it may replace).
 
 Everything is built in a temporary folder first; the destination changes only once the
-recordings are made. A rebuild (`replace=True`) never overwrites a stub a student edited.
+recordings are made and the release passes its own `make test` there. The destination is
+a git repository, ready to push as the course's template: one commit by the course, and a
+rebuild (`replace=True`) commits the update on top. A rebuild never overwrites a stub a
+student edited.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ TEMPLATE_FILES = {
 }
 WORKFLOW = ".github/workflows/grade.yml"
 STUDENT_PART = ("<!-- begin student -->", "<!-- end student -->")
+# Who commits the release: the course, never a person (checkoff verify matches a receipt's
+# student with the emails of a repository's commits).
+COURSE_AUTHOR = {"GIT_AUTHOR_NAME": "Course staff", "GIT_AUTHOR_EMAIL": "course@release.invalid",
+                 "GIT_COMMITTER_NAME": "Course staff",
+                 "GIT_COMMITTER_EMAIL": "course@release.invalid"}
+NO_NOTES_URL = "ask the course staff where they are (they are not part of this repository)"
 
 
 class ReleaseError(Exception):
@@ -99,18 +108,22 @@ def tracked_files(root: Path = ROOT) -> list[str]:
     return sorted(name for name in out.decode().split("\0") if name)
 
 
-def student_readme(version: str, hidden: dict[str, float]) -> str:
-    """The release README: the template around the student part of this README."""
+def student_readme(version: str, hidden: dict[str, float], notes_url: str | None = None) -> str:
+    """The release README: the template around the student part of this README.
+
+    notes_url: where students read the course notes the handouts cite.
+    """
     text = (ROOT / "README.md").read_text()
     begin, end = STUDENT_PART
     if begin not in text or end not in text:
         raise ReleaseError(f"README.md lacks the {begin} ... {end} markers around the part "
                            "students read")
     student = text.split(begin, 1)[1].split(end, 1)[0].strip()
-    hidden_lines = "".join(f"- {name}: {points:g} of its points are graded after you submit\n"
+    hidden_lines = "".join(f"  - {name}: {points:g} of its points are graded after you submit\n"
                            for name, points in sorted(hidden.items()) if points)
     fields = {"{student_part}": student, "{version}": version,
-              "{hidden}": hidden_lines or "- none: the table shows every graded point\n"}
+              "{hidden}": hidden_lines or "  - none: the table shows every graded point\n",
+              "{course_notes}": f"they are at {notes_url}" if notes_url else NO_NOTES_URL}
     text = (TEMPLATES / "README.md").read_text()
     for placeholder, value in fields.items():
         text = text.replace(placeholder, value)
@@ -153,7 +166,7 @@ def _assemble(tree: Path, keep_hidden: bool, exercises: list[str]) -> dict[str, 
 
 
 def _stubs(exercises: list[str]) -> dict[str, str]:
-    return {name: text for name, text in expected_stubs().items()
+    return {name: text for name, text in expected_stubs(for_release=True).items()
             if Path(name).stem in exercises}
 
 
@@ -180,12 +193,17 @@ def _record(tree: Path) -> None:
 
 
 def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False,
-          exercises: list[str] | None = None) -> dict:
+          exercises: list[str] | None = None, check: bool = False, repository: bool = False,
+          notes_url: str | None = None) -> dict:
     """Build the student release in `dest`; return its manifest.
 
     keep_hidden: keep the hidden checks and record them too, for instructor grading where
     students cannot read the files (Gradescope's autograder).
     exercises: ship and record only these (an autograder per assignment); default all.
+    check: run the release's own `make test` before installing it (`self_check`).
+    repository: make `dest` a git repository and commit the release (the update, on a
+    rebuild) as the course.
+    notes_url: where the README tells students to read the course notes.
     """
     every = exercise_names()
     exercises = every if exercises is None else sorted(set(exercises))
@@ -218,11 +236,53 @@ def build(dest: Path, *, replace: bool = False, keep_hidden: bool = False,
             "files": [*files, MANIFEST, "README.md"],
         }
         version = release_version(manifest)
-        (tree / "README.md").write_text(student_readme(version, hidden))
+        (tree / "README.md").write_text(student_readme(version, hidden, notes_url))
         (tree / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if check:
+            # On a copy: the tests' caches must not land in what is installed.
+            self_check(shutil.copytree(tree, Path(tmp) / "checked"))
         kept = _install(tree, dest, previous)
+    if repository:
+        _commit(dest, f"{'Update the release to' if previous else 'The course release,'} "
+                f"version {version}", kept)
     manifest["kept"] = kept
     return manifest
+
+
+def self_check(folder: Path, python: str = sys.executable) -> str:
+    """Run a release's own `make test` in `folder` with `python`'s environment (no set-up:
+    the instructor's, with the same pinned requirements); return its output.
+
+    Raises ReleaseError, with the output, when it fails.
+    """
+    # PY and STAMP given on the command line: make uses this interpreter as it is, and the
+    # environment's stamp is a file that exists, so nothing is installed or removed.
+    try:
+        process = subprocess.run(["make", "--no-print-directory", "test", f"PY={python}",
+                                  f"STAMP={python}"], cwd=folder, capture_output=True, text=True)
+    except OSError as exc:
+        raise ReleaseError(f"cannot run the release's own `make test`: {exc}") from exc
+    output = process.stdout + process.stderr
+    if process.returncode != 0:
+        raise ReleaseError(f"the release fails its own `make test` (nothing was installed):\n"
+                           f"{output[-4000:]}")
+    return output
+
+
+def _commit(dest: Path, message: str, kept: list[str]) -> None:
+    """Commit everything the release owns in `dest` as the course (a first commit makes the
+    repository); a stub a student edited stays as it is, uncommitted."""
+    def git(*args: str) -> None:
+        process = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=dest,
+                                 capture_output=True, text=True,
+                                 env={**os.environ, **COURSE_AUTHOR})
+        if process.returncode != 0:
+            raise ReleaseError(f"git {args[0]} failed in {dest}: {process.stderr.strip()}")
+
+    if not (dest / ".git").exists():
+        git("init", "--quiet", "--initial-branch=main")
+    git("add", "--all", "--", ".", *(f":(exclude){name}" for name in kept))
+    git("commit", "--quiet", "--no-verify", "-m", message)
 
 
 def release_version(manifest: dict) -> str:

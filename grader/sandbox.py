@@ -55,6 +55,10 @@ class Outcome:
     cpu_limit: float = 0.0  # the call's limits, CPU time and wall-clock ceiling
     wall_limit: float = 0.0
     retried: bool = False  # timed out on a loaded machine and ran again
+    # For an exception of the submission's: the functions of its file the traceback passes
+    # through (qualified names, outermost first), and the tensor arguments of the first.
+    raised_in: tuple[str, ...] = ()
+    arguments: str = ""
 
 
 def _error_kind(text: Any) -> ErrorKind:
@@ -64,6 +68,13 @@ def _error_kind(text: Any) -> ErrorKind:
         return ErrorKind(text)
     except ValueError:
         return ErrorKind.EXCEPTION
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A list of names from the worker, which student code shares: kept only when it is one."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(wire.printable(name) for name in value if isinstance(name, str))
 
 
 @dataclass
@@ -171,7 +182,9 @@ class Sandbox:
                        message=wire.printable(error["message"]),
                        out_of_memory=bool(error.get("out_of_memory")),
                        traceback=wire.printable(error.get("traceback", "")), output=output,
-                       seconds=reply.get("seconds", 0.0), **times)
+                       seconds=reply.get("seconds", 0.0),
+                       raised_in=_names(error.get("functions")),
+                       arguments=wire.printable(str(error.get("arguments", ""))), **times)
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
         ctx = forkserver.ensure_running()

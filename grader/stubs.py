@@ -23,14 +23,19 @@ from grader import ROOT
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
+# What the student reads first; the authors' line is left out of the student release,
+# which has neither the solutions nor `make stubs`.
 HEADER = (
-    "# This file is generated from solutions/{name}.py by `make stubs`: fill in the\n"
-    "# parts that raise NotImplementedError, and keep the names and signatures.\n"
+    "# Exercise {name}: replace each `raise NotImplementedError(...)` with your code, and\n"
+    "# keep the names and signatures. Grade it with `make grade EX={name}` (QUICK=1: the\n"
+    "# fast checks only).\n"
 )
+AUTHORS_HEADER = "# Generated from solutions/{name}.py by `make stubs`: never edit it by hand.\n"
 
 
-def make_stub(source: str, exercise: str) -> str:
-    """The stub for one solution module's source text."""
+def make_stub(source: str, exercise: str, *, for_release: bool = False) -> str:
+    """The stub for one solution module's source text (for_release: without the line for
+    the course's authors)."""
     lines = source.splitlines(keepends=True)
     owners = _enclosing_functions(source)
     out: list[str] = []
@@ -49,7 +54,8 @@ def make_stub(source: str, exercise: str) -> str:
             out.append(line)
     if block_start is not None:
         raise ValueError(f"{exercise}.py:{block_start}: BEGIN SOLUTION without END SOLUTION")
-    return HEADER.format(name=exercise) + "".join(out)
+    header = HEADER if for_release else HEADER + AUTHORS_HEADER
+    return header.format(name=exercise) + "".join(out)
 
 
 def _enclosing_functions(source: str) -> dict[int, str]:
@@ -72,10 +78,11 @@ def _enclosing_functions(source: str) -> dict[int, str]:
     return owners
 
 
-def expected_stubs(solutions: Path = ROOT / "solutions") -> dict[str, str]:
+def expected_stubs(solutions: Path = ROOT / "solutions", *,
+                   for_release: bool = False) -> dict[str, str]:
     """File name -> stub text, for every exercise module in `solutions`."""
     return {
-        path.name: make_stub(path.read_text(), path.stem)
+        path.name: make_stub(path.read_text(), path.stem, for_release=for_release)
         for path in sorted(solutions.glob("*.py"))
         if path.name != "__init__.py"
     }

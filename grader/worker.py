@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import linecache
 import os
 import random
 import resource
@@ -49,10 +50,46 @@ class ErrorKind(StrEnum):
 
 
 def _error(kind: ErrorKind, message: str, frames: str = "", *,
-           out_of_memory: bool = False) -> dict:
+           out_of_memory: bool = False, raised_in: StudentFrames | None = None) -> dict:
     """An error as plain data for the wire (an enum would not load with weights_only)."""
     return {"kind": kind.value, "message": message, "traceback": frames,
-            "out_of_memory": out_of_memory}
+            "out_of_memory": out_of_memory,
+            "functions": list(raised_in.functions) if raised_in else [],
+            "arguments": raised_in.arguments if raised_in else ""}
+
+
+@dataclass(frozen=True)
+class StudentFrames:
+    """Where in the submission an exception went: its functions' qualified names, outermost
+    first, a line per frame, and the tensor arguments of the outermost one (the function
+    the probe called) as they were when it raised: the dtypes and devices behind most
+    errors."""
+
+    functions: tuple[str, ...]
+    lines: tuple[str, ...]
+    arguments: str
+
+
+def student_frames(exc: BaseException, module_path: str | None) -> StudentFrames:
+    """The frames of `exc`'s traceback that run the submission's file `module_path`."""
+    frames = [(frame, line) for frame, line in traceback.walk_tb(exc.__traceback__)
+              if module_path and os.path.exists(frame.f_code.co_filename)
+              and os.path.samefile(frame.f_code.co_filename, module_path)]
+    lines = tuple(f"  {Path(module_path).name}, line {line}, in {frame.f_code.co_qualname}: "
+                  f"{linecache.getline(module_path, line).strip()}" for frame, line in frames)
+    arguments = ""
+    if frames:
+        code, values = frames[0][0].f_code, frames[0][0].f_locals
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        try:  # a tensor subclass of the submission's may raise here: no description then
+            arguments = ", ".join(
+                f"{name} {str(value.dtype).removeprefix('torch.')} {tuple(value.shape)} on "
+                f"{value.device}" for name in names
+                if isinstance(value := values.get(name), torch.Tensor))
+        except Exception:  # noqa: BLE001
+            arguments = ""
+    return StudentFrames(tuple(frame.f_code.co_qualname for frame, _ in frames), lines,
+                         arguments)
 
 OUTPUT_CAP = 4000  # characters of student output kept per call
 FILE_SIZE_LIMIT = 64 * 2**20  # bytes any one file (the output file too) may grow to
@@ -273,12 +310,7 @@ def _describe(
     """A student-readable account of an exception: kind, message, student frames only."""
     if kind is None:
         kind = _classify(exc, submission)
-    frames = [
-        f"  {Path(f.filename).name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
-        for f in traceback.extract_tb(exc.__traceback__)
-        if spec.module_path and os.path.exists(f.filename)
-        if os.path.samefile(f.filename, spec.module_path)
-    ]
+    raised_in = student_frames(exc, spec.module_path)
     out_of_memory = False
     if isinstance(exc, SystemExit):
         message = f"called sys.exit({exc.code!r})"
@@ -293,7 +325,8 @@ def _describe(
             "can't allocate memory" in (text[0] if text else ""))
         if out_of_memory:
             message = f"ran out of memory: {message}"
-    return _error(kind, message, "\n".join(frames[-5:]), out_of_memory=out_of_memory)
+    return _error(kind, message, "\n".join(raised_in.lines[-5:]), out_of_memory=out_of_memory,
+                  raised_in=raised_in)
 
 
 def _classify(exc: BaseException, submission) -> ErrorKind:

@@ -25,6 +25,7 @@ from grader.judge import (
     expect_modes,
     expect_tensor,
     fail,
+    fail_raised,
     known_mistake,
     per_case,
     scalar_close,
@@ -455,9 +456,9 @@ RAISED_HINTS = {
 def pipeline_result(check, probe, case: dict, what: str) -> dict:
     got = check.student(probe, case)
     if got["raised"]:
-        message = got["message"]
-        hint = next((advice for key, advice in RAISED_HINTS.items() if key in message), None)
-        fail(f"{what} raised {got['raised']}: {message}", case=case, hint=hint)
+        hint = next((advice for key, advice in RAISED_HINTS.items() if key in got["message"]),
+                    None)
+        fail_raised(got, what, case=case, hint=hint)
     return got
 
 
@@ -473,6 +474,7 @@ VARIANT_GAP = 0.05
 
 
 @pytest.mark.points(1)
+@pytest.mark.full_grade_only  # 300 epochs on the embedded set: too slow for QUICK=1
 @pytest.mark.uses(LogisticRegression=[test_logistic_regression_logits],
                   train_model=TRAIN_MODEL_CHECKS)
 def test_variant_pipeline(check):
@@ -502,6 +504,7 @@ LEVEL_ACCURACY = 0.8
 
 
 @pytest.mark.points(1)
+@pytest.mark.full_grade_only  # 300 epochs on the embedded set: too slow for QUICK=1
 @pytest.mark.uses(SoftmaxClassifier=[test_softmax_classifier_logits],
                   train_model=TRAIN_MODEL_CHECKS)
 def test_level_pipeline(check):

@@ -22,6 +22,7 @@ import pytest
 from grader import ROOT, checkoff
 from grader.cli import UsageError
 from grader.exercises import declared_points
+from grader.results import ExerciseResult
 from grader.tests.grading import run_grader
 
 pytestmark = pytest.mark.xdist_group("checkoff")
@@ -219,3 +220,9 @@ def test_receipts_are_read_from_a_repository_s_checkoffs_folder_or_a_plain_folde
     verdicts = checkoff.verify(receipts=tmp_path, pins=pins, submissions=tmp_path)
     assert [(v.submission, v.receipt, v.status) for v in verdicts] == [
         ("ada", "mcc.json", checkoff.UNREADABLE), ("bob", "mcc.json", checkoff.UNREADABLE)]
+
+
+def test_the_banner_shows_a_long_student_id_whole():
+    student = "maximiliane.von-habsburg-lothringen@students.uni-heidelberg.example.edu"
+    result = ExerciseResult("variant_classifier", 5, [])
+    assert f"  student: {student}" in checkoff.verdict_text(result, student).splitlines()

@@ -13,7 +13,9 @@ import jsonschema
 import pytest
 
 from grader import ROOT, forkserver
+from grader.cli import checks_left_out
 from grader.exercises import declared_points, exercise_names
+from grader.results import ExerciseResult, SubmissionResult
 from grader.sandbox import Sandbox
 from grader.tests.grading import (
     check_name,
@@ -244,3 +246,11 @@ def test_a_parametrized_check_is_refused_with_file_and_line(tmp_path):
         f"error: a grading suite cannot be loaded: tests/test_mcc.py:{len(lines) + 3}: "
         "test_twice is parametrized; a check is graded as one: draw its cases with "
         "hypothesis's @given, or loop over them inside it"]
+
+
+def test_the_quick_note_appears_only_when_checks_were_left_out():
+    def graded(name: str, max_score: float) -> list[SubmissionResult]:
+        return [SubmissionResult("sub", [ExerciseResult(name, max_score)], {}, "", 0)]
+
+    assert checks_left_out(graded("mcc", declared_points("mcc") - 1))
+    assert not checks_left_out(graded("protein_features", declared_points("protein_features")))

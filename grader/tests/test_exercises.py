@@ -81,13 +81,18 @@ def test_mutant_loses_points_and_is_told_why(exercise, variant):
     feedback = "\n".join(outputs.values())
     assert variant.expect.lower() in feedback.lower(), (
         f"{variant.description}: the feedback does not say {variant.expect!r}:\n{feedback}")
-    named = set(variant.keeps) | {check for check, _ in variant.knock_on}
+    named = set(variant.keeps) | {check for check, _ in (*variant.knock_on, *variant.unblamed)}
     assert named <= {check_name(test) for test in results["tests"]}, "no such check"
     assert set(variant.keeps).isdisjoint(outputs), (
         f"{variant.description}: a function that uses the broken one lost points too")
     for check, phrase in variant.knock_on:
         assert phrase in outputs.get(check, ""), (
             f"{variant.description}: {check} does not name the root cause {phrase!r}")
+    for check, phrase in variant.unblamed:
+        assert phrase in outputs.get(check, ""), (
+            f"{variant.description}: {check} does not say {phrase!r}")
+        assert "first: this check uses it" not in outputs[check], (
+            f"{variant.description}: {check} blames a helper it did not go through")
 
 
 @pytest.mark.parametrize(("exercise", "variant"), per_exercise("ALTERNATIVES"))

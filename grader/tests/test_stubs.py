@@ -56,3 +56,14 @@ def test_every_solution_has_markers_and_a_stub_that_parses():
     for name, text in stubs.expected_stubs().items():
         assert "NotImplementedError" in text, name
         ast.parse(text)
+
+
+def test_stub_headers_speak_to_the_student_and_the_authors_line_stays_here():
+    source = "def f(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n"
+    here, shipped = stubs.make_stub(source, "demo"), stubs.make_stub(source, "demo",
+                                                                      for_release=True)
+    assert shipped.startswith("# Exercise demo: replace each `raise NotImplementedError(...)`")
+    assert "make grade EX=demo" in shipped
+    assert "solutions/" not in shipped and "make stubs" not in shipped
+    assert here == shipped.replace("# fast checks only).\n", "# fast checks only).\n"
+                                   + stubs.AUTHORS_HEADER.format(name="demo"))

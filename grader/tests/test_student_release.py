@@ -6,17 +6,19 @@ submission is graded in it as well as here; the grades must agree check by check
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from grader import ROOT, release
-from grader.exercises import suite_path
+from grader import ROOT, checkoff, release
+from grader.exercises import compares_with_reference
 from grader.reference import DeviceNotRecorded, RecordedReference, ReferenceUnavailable
 from grader.reports import gradescope, table
 from grader.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
@@ -74,7 +76,8 @@ def per_check(results: dict) -> dict:
 @RELEASE
 def test_release_holds_no_solution():
     dest = student_release()
-    files = [p for p in dest.rglob("*") if p.is_file()]
+    # .git holds what is committed: these same files (see the next test).
+    files = [p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts]
     names = {str(p.relative_to(dest)) for p in files}
     assert not any(n.startswith(("solutions/", "grader/tests/variants")) for n in names)
     assert not any(n.endswith(".pyc") or n.startswith(".hypothesis") for n in names)
@@ -95,6 +98,68 @@ def test_release_states_its_version():
     assert release.release_version(manifest) in readme
     assert "solutions" not in readme and "mutant" not in readme.lower()
     assert "make grade" in readme and "| exercise |" in readme
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
+                          check=True).stdout
+
+
+@RELEASE
+def test_release_is_a_repository_with_the_course_commit_and_no_authoring_words():
+    """Ready to push as a template: one commit, by the course, holding every file; and no
+    file a student reads (the grader's own code aside) speaks of solutions or `make stubs`."""
+    dest = student_release()
+    assert git(dest, "log", "--format=%an <%ae>").splitlines() == [
+        f"{release.COURSE_AUTHOR['GIT_AUTHOR_NAME']} <{release.COURSE_AUTHOR['GIT_AUTHOR_EMAIL']}>"]
+    assert git(dest, "status", "--porcelain") == ""
+    committed = set(git(dest, "ls-files").splitlines())
+    assert committed == {str(p.relative_to(dest)) for p in dest.rglob("*")
+                         if p.is_file() and ".git" not in p.relative_to(dest).parts}
+    authoring = re.compile(r"solutions/|make stubs")
+    mentions = [name for name in sorted(committed) if not name.startswith("grader/")
+                and not name.endswith(".pt") and authoring.search((dest / name).read_text())]
+    assert mentions == []
+    assert all(text.startswith(f"# Exercise {Path(name).stem}: ")
+               for name, text in expected_stubs(for_release=True).items())
+    # A checkoff receipt in a clone records the commit and the path in the repository.
+    stub = dest / "exercises" / "mcc.py"
+    assert checkoff.where_committed(stub, stub.read_bytes()) == (
+        "exercises/mcc.py", git(dest, "rev-parse", "HEAD").strip())
+    assert checkoff._shown(stub) == "exercises/mcc.py"
+
+
+def make_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """`make ARGS` in a release, with this interpreter's environment (no set-up)."""
+    return subprocess.run(["make", "--no-print-directory", *args, f"PY={sys.executable}",
+                           f"STAMP={sys.executable}"], cwd=folder, capture_output=True,
+                          text=True, timeout=600)
+
+
+@RELEASE
+def test_release_passes_its_own_make_test_and_make_grade(tmp_path):
+    """The README's two commands work in the release as shipped: `make test` passes (what
+    `make release` runs before installing it), and `make grade` gives the reference full
+    marks. On a copy: the tests' caches must not land in the shared release.
+    About 10 s of CPU for make test and 4 for make grade."""
+    copy = shutil.copytree(student_release(), tmp_path / "release")
+    release.self_check(copy)
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    shutil.copy2(ROOT / "solutions" / "mcc.py", reference)
+    # QUICK=1: the make plumbing is what is tested here; the release's full grades of every
+    # exercise are compared with this repository's in test_release_grades_like_this_repository.
+    graded_here = make_in(copy, "grade", "EX=mcc", "QUICK=1", f"TARGET={reference}",
+                          "DEVICE=cpu")
+    assert graded_here.returncode == 0, graded_here.stdout + graded_here.stderr
+    assert re.search(r"^total\s+(\d+)/\1$", graded_here.stdout, re.MULTILINE), graded_here.stdout
+
+
+def test_a_failing_release_is_not_installed(tmp_path):
+    """`self_check` fails loudly, with the release's own test output."""
+    (tmp_path / "Makefile").write_text("test:\n\t@echo recordings are missing; exit 1\n")
+    with pytest.raises(release.ReleaseError, match="(?s)fails its own `make test`.*missing"):
+        release.self_check(tmp_path)
 
 
 @pytest.mark.parametrize("exercise", per_exercise())
@@ -141,14 +206,6 @@ def recorded_results(folder: Path, exercise: str) -> dict:
     """{device kind: {key: result}} that a recordings folder holds for one exercise."""
     recordings = RecordedReference(folder)
     return recordings.results(exercise) if exercise in recordings.manifest["exercises"] else {}
-
-
-def compares_with_reference(exercise: str) -> bool:
-    """Whether the exercise's suite calls `check.reference` or `check.both` anywhere."""
-    tree = ast.parse(suite_path(exercise).read_text())
-    return any(isinstance(node, ast.Attribute) and node.attr in ("reference", "both")
-               and isinstance(node.value, ast.Name) and node.value.id == "check"
-               for node in ast.walk(tree))
 
 
 @RELEASE
@@ -218,6 +275,27 @@ def test_a_rebuild_keeps_the_stubs_a_student_edited(tmp_path):
     assert (dest / "exercises" / "mcc.py").read_text() == "my work\n"
     assert (dest / "exercises" / "optimizers.py").read_text() == "new stub\n"
     assert (dest / "grader.py").read_text() == "new stub\n"
+
+
+def test_a_rebuild_is_committed_on_top_of_the_release_history(tmp_path):
+    dest = tmp_path / "dest"
+    for text in ("old stub\n", "new stub\n"):
+        tree = tmp_path / text.split()[0]
+        (tree / "exercises").mkdir(parents=True)
+        (tree / "exercises" / "mcc.py").write_text(text)
+        (tree / "exercises" / "optimizers.py").write_text(text)
+        if text.startswith("old"):
+            release._commit(dest, "first", release._install(tree, dest, None))
+            (dest / "exercises" / "mcc.py").write_text("my work\n")
+        else:
+            previous = {"stubs": {name: release._file_hash(tmp_path / "old" / "exercises" / name)
+                                  for name in ("mcc.py", "optimizers.py")},
+                        "files": ["exercises/mcc.py", "exercises/optimizers.py"]}
+            release._commit(dest, "update", release._install(tree, dest, previous))
+    assert git(dest, "log", "--format=%s").split() == ["update", "first"]
+    assert git(dest, "show", "HEAD:exercises/optimizers.py") == "new stub\n"
+    # The edited stub is the student's: kept, and not committed as the course's.
+    assert git(dest, "status", "--porcelain").split() == ["M", "exercises/mcc.py"]
 
 
 HIDDEN_SUITE = '''

@@ -25,14 +25,26 @@ DTYPES = {"bool": torch.bool, "int32": torch.int32, "int64": torch.int64,
           "float32": torch.float32, "float64": torch.float64}
 
 
-def raised(call) -> dict:
-    """Run `call()`; report the exception it raised, or what it returned."""
+def raised(call, impl=None) -> dict:
+    """Run `call()`; report the exception it raised, or what it returned.
+
+    impl: the submission `call` runs; given, the report also says where in it the
+    exception went (`functions`, outermost first; `where`, its lines; `arguments`, the
+    tensors the first was given), for `grader.judge.fail_raised`.
+    """
     try:
         return {"raised": None, "returned": call()}
     except (NotImplementedError, ByHandViolation):
         raise  # a stub is "not started", and a by-hand finding is the grader's, not an error
     except Exception as exc:  # noqa: BLE001 - the exception type is the observation
-        return {"raised": type(exc).__name__, "message": str(exc)[:200]}
+        outcome = {"raised": type(exc).__name__, "message": str(exc)[:200]}
+        if impl is not None:
+            from grader.worker import student_frames
+
+            frames = student_frames(exc, getattr(impl, "__file__", None))
+            outcome.update(functions=list(frames.functions), where=list(frames.lines[-3:]),
+                           arguments=frames.arguments)
+        return outcome
 
 
 def flat_parameters(parameters: Iterable[torch.Tensor]) -> torch.Tensor:

@@ -147,7 +147,7 @@ def train_with_schedule(impl, case: dict, device: str) -> dict:
     rates = GraderSchedule(list(case["rates"]))
     outcome = raised(lambda: impl.train_with_schedule(
         model, optimizer, problem["x"].to(device), problem["y"].to(device), rates,
-        len(case["rates"]), case["batch_size"]))
+        len(case["rates"]), case["batch_size"]), impl)
     return {**outcome, "step_rates": optimizer.step_rates, "asked": rates.asked}
 
 
@@ -158,7 +158,7 @@ def plot_sweep(impl, case: dict, device: str) -> dict:
 
 
 def describe_axes(axes) -> dict:
-    """Title, labels, y scale, legend and every line's y values (inf and nan as strings)."""
+    """Title, labels, y scale, legend and the points each line draws."""
     legend = axes.get_legend()
     return {
         "title": axes.get_title(),
@@ -166,7 +166,14 @@ def describe_axes(axes) -> dict:
         "ylabel": axes.get_ylabel(),
         "yscale": axes.get_yscale(),
         "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
-        "lines": [[float(y) if math.isfinite(y) else str(float(y))
-                   for y in np.asarray(line.get_ydata(), dtype=float).ravel()]
-                  for line in axes.get_lines()],
+        "lines": [drawn_points(line) for line in axes.get_lines()],
     }
+
+
+def drawn_points(line) -> list[list[float]]:
+    """The [x, y] points a line shows: matplotlib draws none where x or y is inf or nan, so
+    a line of the raw losses, of their finite points only, or with inf as nan, look alike."""
+    x = np.asarray(line.get_xdata(), dtype=float).ravel()
+    y = np.asarray(line.get_ydata(), dtype=float).ravel()
+    return [[float(a), float(b)] for a, b in zip(x, y, strict=False)
+            if math.isfinite(a) and math.isfinite(b)]

@@ -170,7 +170,7 @@ def variant_pipeline(impl, case: dict, device: str) -> dict:
     returned model's test logits and its BCE on train and valid (eval mode, no grad)."""
     train, val, test = ([t.to(device) for t in variant_tensors(split)]
                         for split in ("train", "valid", "test"))
-    outcome = raised(lambda: impl.fit_variant_classifier(tuple(train), tuple(val)))
+    outcome = raised(lambda: impl.fit_variant_classifier(tuple(train), tuple(val)), impl)
     if outcome["raised"] or not isinstance(outcome["returned"], tuple | list):
         return outcome
     model, history = outcome["returned"]
@@ -199,7 +199,7 @@ def gene_levels(num_levels: int = 3) -> dict[str, tuple[torch.Tensor, torch.Tens
 def level_pipeline(impl, case: dict, device: str) -> dict:
     """fit_level_classifier with its defaults on three expression levels; test logits."""
     data = {split: tuple(t.to(device) for t in pair) for split, pair in gene_levels().items()}
-    outcome = raised(lambda: impl.fit_level_classifier(data["train"], data["valid"], 3))
+    outcome = raised(lambda: impl.fit_level_classifier(data["train"], data["valid"], 3), impl)
     if outcome["raised"] or not isinstance(outcome["returned"], tuple | list):
         return outcome
     model, history = outcome["returned"]

@@ -39,6 +39,9 @@ class Variant:
     keeps: checks (test function names) that must still pass.
     knock_on: for mutants, (check, phrase) pairs: a check downstream of the mistake that
         fails too, and the root-cause note its feedback must contain.
+    unblamed: for mutants, (check, phrase) pairs: a check downstream of a broken helper
+        that fails on an exception raised outside that helper: its feedback contains
+        `phrase` (where it was raised, or the symptom) and blames no helper.
     full: for mutants, graded on every check. Other mutants are graded like a checkoff,
         without the slow `full_grade_only` checks (seconds of training each), which keeps
         `make test` fast; a mutant that names one of those in `keeps` or `knock_on` is
@@ -52,6 +55,7 @@ class Variant:
     expect: str | None = None
     keeps: tuple[str, ...] = ()
     knock_on: tuple[tuple[str, str], ...] = ()
+    unblamed: tuple[tuple[str, str], ...] = ()
     full: bool = False
 
     def source(self, exercise: str) -> str:

@@ -26,6 +26,8 @@ _EPOCH_STEPS = """\
                                   y[start:start + size], 1)
 """
 
+PLOT = '            axes.plot(range(len(run["losses"])), run["losses"], label=label)\n'
+
 MUTANTS = [
     # --- train_steps
     Variant(
@@ -84,6 +86,31 @@ MUTANTS = [
         ''',
         expect="every run must start from scratch",
     ),
+    # A student's case: classify_run blind to nan, and lr_sweep's models in float32 while
+    # x is float64. lr_sweep raises before classify_run runs: the feedback shows the
+    # float64 arguments and blames no helper; on float32 data the regimes are wrong, and
+    # that comes from classify_run's value.
+    Variant(
+        name="float32_models_and_nan_blind_regimes",
+        description="lr_sweep makes float32 models whatever x's dtype; classify_run misses nan",
+        replace=(("            model = nn.Linear(x.shape[1], y.shape[1], device=x.device, "
+                  "dtype=x.dtype)\n",
+                  "            model = nn.Linear(x.shape[1], y.shape[1], device=x.device)\n"),
+                 ("    if any(not math.isfinite(value) for value in losses) or last > losses[0]:"
+                  "\n", "    if last > losses[0]:\n")),
+        expect="test every loss with math.isfinite",
+        unblamed=(("test_lr_sweep", "tensor arguments: x float64 (24, 3) on cpu"),),
+    ),
+    Variant(
+        name="sweep_defaults_ten_steps",
+        description="lr_sweep defaults to 10 steps per run, not 100",
+        replace=(("def lr_sweep(x: Tensor, y: Tensor, rates: Sequence[float] = DEFAULT_RATES, "
+                  "steps: int = 100,\n",
+                  "def lr_sweep(x: Tensor, y: Tensor, rates: Sequence[float] = DEFAULT_RATES, "
+                  "steps: int = 10,\n"),),
+        expect="check the defaults (rates, 100 steps",
+        full=True,  # only the gene-expression sweep (a full-grade check) uses the defaults
+    ),
     # --- plot_sweep
     Variant(
         name="plot_linear_scale",
@@ -97,6 +124,14 @@ MUTANTS = [
         replace=(('    if path is not None:\n        figure.savefig(path, format="png", dpi=100)\n',
                   ""),),
         expect="should write a PNG at path",
+    ),
+    Variant(
+        name="plot_leaves_out_diverged_runs",
+        description="draws no line for a run whose losses reach inf",
+        replace=(('            if run["optimizer"] != name:\n',
+                  '            if run["optimizer"] != name or not math.isfinite(run["losses"][-1]):'
+                  '\n'),),
+        expect="has no line that draws the losses of lr 5.0",
     ),
     # --- the schedules
     Variant(
@@ -165,6 +200,20 @@ MUTANTS = [
 ]
 
 ALTERNATIVES = [
+    # The handout: "infinite and nan losses are simply not drawn". These draw the same
+    # picture as the reference, which plots the raw list.
+    Variant(
+        name="plot_finite_points_only",
+        description="plots only the finite losses (a diverged run's trailing inf dropped)",
+        replace=((PLOT, '            axes.plot([loss for loss in run["losses"] if '
+                  'math.isfinite(loss)], label=label)\n'),),
+    ),
+    Variant(
+        name="plot_inf_as_nan",
+        description="plots the losses with inf replaced by nan",
+        replace=((PLOT, '            axes.plot([loss if math.isfinite(loss) else math.nan for '
+                  'loss in run["losses"]], label=label)\n'),),
+    ),
     Variant(
         name="schedules_other_forms",
         description="step decay by repeated products, the cosine as a squared cosine, the "

@@ -434,6 +434,14 @@ MUTANTS = [
 
 ALTERNATIVES = [
     Variant(
+        name="plot_float32_tensors",
+        description="plots each history as a float32 tensor: the same picture",
+        replace=(('            history["train_loss"],\n',
+                  '            torch.tensor(history["train_loss"]),\n'),
+                 ('            history["val_loss"],\n            color=colour,\n',
+                  '            torch.tensor(history["val_loss"]),\n            color=colour,\n')),
+    ),
+    Variant(
         name="adam_textbook_formula",
         description="Adam/AdamW with explicit m_hat and v_hat, as in the paper",
         definitions="""

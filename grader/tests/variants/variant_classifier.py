@@ -27,7 +27,9 @@ MUTANTS = [
         description="LogisticRegression returns the linear layer's (N, 1) output",
         replace=((_LOGISTIC_FORWARD, "        return self.linear(x)  # (N, 1)\n"),),
         expect="squeeze the last dimension",
-        knock_on=(("test_variant_pipeline", "fix `LogisticRegression` first"),),
+        # BCEWithLogitsLoss raises in train_model, outside LogisticRegression: the symptom's
+        # hint names it, the prefix does not.
+        unblamed=(("test_variant_pipeline", "LogisticRegression must return logits of shape"),),
     ),
     Variant(
         name="softmax_in_forward",
@@ -127,6 +129,36 @@ MUTANTS = [
                   "    history = train_model(model, (x_train, y_train.float()), (x_val, "
                   "y_val.float()),\n"),),
         expect="int64 indices",
+        full=True,  # only the level pipeline (a full-grade check) shows it
+    ),
+    # A student's case: train_model broken, and the binary fit with its own loop that hands
+    # int64 labels to BCEWithLogitsLoss. The pipeline raises in fit_variant_classifier,
+    # which never calls train_model: the feedback names where it raised, and no helper.
+    Variant(
+        name="own_loop_with_int_targets",
+        description="never loads the best weights back in train_model; fits the binary "
+                    "classifier with a loop of its own, on the int64 labels",
+        replace=(("    model.load_state_dict(best_state)\n    return history\n",
+                  "    return history\n"),),
+        definitions='''
+        def fit_variant_classifier(train, val, *, epochs=300, lr=0.05, patience=20, seed=0):
+            (x_train, y_train), (x_val, y_val) = train, val
+            torch.manual_seed(seed)
+            model = LogisticRegression(x_train.shape[1]).to(x_train.device)
+            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+            criterion = nn.BCEWithLogitsLoss()
+            history = {"train_loss": [], "val_loss": []}
+            for _ in range(epochs):
+                optimizer.zero_grad()
+                loss = criterion(model(x_train), y_train)
+                loss.backward()
+                optimizer.step()
+                history["train_loss"].append(loss.item())
+            return model, history
+        ''',
+        expect="not those of the best validation epoch",
+        unblamed=(("test_variant_pipeline", "in fit_variant_classifier: loss = criterion("),
+                  ("test_variant_pipeline", "pass y.float()")),
     ),
 ]
 
