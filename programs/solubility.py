@@ -64,7 +64,7 @@ def make_loader(
     return DataLoader(dataset, batch_size=batch_size, collate_fn=impl.collate_proteins)
 
 
-def binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+def _binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
     """accuracy, precision, recall, F1, AUC-ROC and MCC from scikit-learn (threshold 0.5)."""
     predictions = (probabilities >= 0.5).astype(int)
     auc = (
@@ -129,9 +129,9 @@ def main(argv: list[str] | None = None) -> None:
 
     _, probabilities, labels = impl.evaluate(model, test_loader, nn.CrossEntropyLoss(), device)
     labels_np = labels.cpu().numpy()
-    model_metrics = binary_metrics(labels_np, probabilities.float().cpu().numpy())
+    model_metrics = _binary_metrics(labels_np, probabilities.float().cpu().numpy())
     majority = int(2 * sum(record.label for record in splits["train"]) >= len(splits["train"]))
-    baseline_metrics = binary_metrics(labels_np, np.full(len(labels_np), float(majority)))
+    baseline_metrics = _binary_metrics(labels_np, np.full(len(labels_np), float(majority)))
 
     print(f"\ntest split ({len(labels_np)} proteins)")
     print(f"{'metric':<10} {'CNN':>8} {f'majority ({majority})':>14}")
