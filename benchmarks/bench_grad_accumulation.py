@@ -12,13 +12,15 @@ def run() -> list[tuple[str, str]]:
         from solutions import grad_accumulation as reference
     except ImportError:
         return [("grad_accumulation", "skipped: no solutions/ in this checkout")]
+    from programs.grad_accumulation import make_model, make_regression, saved_activation_bytes
+
     torch.manual_seed(0)
-    inputs, targets = reference._make_regression(1000, 16, seed=0)  # 1000 = 7 x 128 + 104
+    inputs, targets = make_regression(1000, 16, seed=0)  # 1000 = 7 x 128 + 104
     dataset = torch.utils.data.TensorDataset(inputs, targets)
     criterion = torch.nn.MSELoss()
     rows, models = [], []
     for batch_size, steps in ((128, 1), (32, 4)):
-        model = reference._make_model(16, 256, seed=0)
+        model = make_model(16, 256, seed=0)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
         loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
         started = time.perf_counter()
@@ -32,7 +34,7 @@ def run() -> list[tuple[str, str]]:
     rows.append(("grad_accumulation: max |parameter difference|, 4 x 32 vs 128",
                  f"{difference:.1e}"))
     for batch_size in (128, 32):
-        saved = reference._saved_activation_bytes(
+        saved = saved_activation_bytes(
             models[0], criterion, (inputs[:batch_size], targets[:batch_size]))
         rows.append((f"grad_accumulation: activations kept for backward, batch {batch_size}",
                      f"{saved / 2**10:.0f} KiB"))

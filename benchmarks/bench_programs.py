@@ -1,9 +1,9 @@
 """The exercises' programs: each default run's wall time, and what threads do to an epoch.
 
-Rows: the wall time of `python -m solutions.<name>` with its default options (the budget is
-2 minutes on a quiet two-core machine), then the time of one solubility training epoch with
-1 and 2 PyTorch threads, on the machine as it is and with a busy process per core beside it
-(a shared machine), which is why the programs default to one thread.
+Rows: the wall time of `python -m programs.<name> --reference` with its default options (the
+budget is 2 minutes on a quiet two-core machine), then the time of one solubility training
+epoch with 1 and 2 PyTorch threads, on the machine as it is and with a busy process per core
+beside it (a shared machine), which is why the programs default to one thread.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ EPOCH = """
 import time, torch
 from solutions import solubility as s
 from data import load_solubility
+from programs.solubility import make_loader
 torch.set_num_threads({threads})
-loader = s._make_loader(load_solubility("train"), 400, 32, True, 0)
+loader = make_loader(s, load_solubility("train"), 400, 32, True, 0)
 torch.manual_seed(0)
 model = s.ProteinSolubilityClassifier()
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -46,8 +47,8 @@ print(time.perf_counter() - started)
 
 def program_seconds(name: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", f"solutions.{name}", *PROGRAMS[name]], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", f"programs.{name}", "--reference", *PROGRAMS[name]],
+                   cwd=ROOT, check=True, capture_output=True)
     return time.perf_counter() - started
 
 

@@ -37,13 +37,14 @@ def run() -> list[tuple[str, str]]:
     except ImportError:
         return [("secondary_structure", "skipped: no solutions/ in this checkout")]
     from data import data_dir_from_env, load_secondary_structure
+    from programs.secondary_structure import compare_models
     from tests import test_secondary_structure as suite
     from tests.probes import secondary_structure as probes
 
     rows = []
     started = time.perf_counter()
-    embedded = reference.compare_models(
-        load_secondary_structure("train"), load_secondary_structure("valid"),
+    embedded = compare_models(
+        reference, load_secondary_structure("train"), load_secondary_structure("valid"),
         {"test": load_secondary_structure("test")}, (0, HALF_WINDOW), log=lambda _: None,
     )
     rows += _rows("embedded", embedded, time.perf_counter() - started)
@@ -65,8 +66,9 @@ def run() -> list[tuple[str, str]]:
         rows.append(("secondary_structure FLIP -> CB513 / TS115", "skipped: set DATA_DIR"))
         return rows
     started = time.perf_counter()
-    real = reference.compare_models(
-        load_secondary_structure("train", "flip"), load_secondary_structure("valid", "flip"),
+    real = compare_models(
+        reference, load_secondary_structure("train", "flip"),
+        load_secondary_structure("valid", "flip"),
         {name.upper(): load_secondary_structure("test", name) for name in ("cb513", "ts115")},
         (0, HALF_WINDOW), log=lambda _: None,
     )

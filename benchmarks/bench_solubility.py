@@ -34,6 +34,7 @@ def run() -> list[tuple[str, str]]:
         soluble_probabilities,
     )
     from data import data_dir_from_env, load_solubility
+    from programs.solubility import make_loader
 
     rows = []
     for label, dataset, epochs, patience in TASKS:
@@ -47,14 +48,14 @@ def run() -> list[tuple[str, str]]:
         started = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             model, history = reference.train_model(
-                model, reference._make_loader(train, 512, 32, True, 0),
-                reference._make_loader(valid, 512, 64, False, 0), epochs, 1e-3, "cpu",
+                model, make_loader(reference, train, 512, 32, True, 0),
+                make_loader(reference, valid, 512, 64, False, 0), epochs, 1e-3, "cpu",
                 patience=patience,
             )
         seconds = time.perf_counter() - started
         _, probabilities, labels = reference.evaluate(
-            model, reference._make_loader(test, 512, 64, False, 0), torch.nn.CrossEntropyLoss(),
-            "cpu",
+            model, make_loader(reference, test, 512, 64, False, 0),
+            torch.nn.CrossEntropyLoss(), "cpu",
         )
         cnn = solubility_scores(labels.tolist(), probabilities.numpy())
         composition = solubility_scores(

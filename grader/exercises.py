@@ -12,7 +12,8 @@ SUITES = ROOT / "tests"
 
 # The files an exercise is made of, relative to the checkout (docs/authoring.md's table):
 # the reference, the generated stub, the probes, the grading suite and the known
-# submissions. Anything else an exercise has is optional (a benchmark, a data set).
+# submissions. Besides them an exercise may have a program and a benchmark (and data sets,
+# in data/).
 EXERCISE_FILES = (
     "solutions/{name}.py",
     "exercises/{name}.py",
@@ -20,15 +21,21 @@ EXERCISE_FILES = (
     "tests/test_{name}.py",
     "grader/tests/variants/{name}.py",
 )
+OPTIONAL_EXERCISE_FILES = (
+    "programs/{name}.py",
+    "benchmarks/bench_{name}.py",
+)
 
 
 def suite_path(name: str) -> Path:
     return SUITES / f"test_{name}.py"
 
 
-def exercise_files(name: str) -> list[str]:
-    """The files of exercise `name`, relative to the checkout, in EXERCISE_FILES' order."""
-    return [template.format(name=name) for template in EXERCISE_FILES]
+def exercise_files(name: str, optional: bool = False) -> list[str]:
+    """The files of exercise `name`, relative to the checkout, in EXERCISE_FILES' order
+    (then OPTIONAL_EXERCISE_FILES', whether they exist or not, when `optional`)."""
+    templates = EXERCISE_FILES + (OPTIONAL_EXERCISE_FILES if optional else ())
+    return [template.format(name=name) for template in templates]
 
 
 def exercise_names() -> list[str]:

@@ -3,7 +3,8 @@
 `build(dest)` writes the repository students get:
 
 - `exercises/` (the stubs, made afresh from `solutions/`), `grader/` without its
-  self-tests, `tests/` with hidden checks removed, `data/`, the pinned requirements;
+  self-tests, `tests/` with hidden checks removed, `data/`, `programs/` (which run the
+  student's modules), the pinned requirements;
 - `tests/recordings/`: every result the public checks ask of the reference, recorded by
   grading the reference with the release's own suites (so hidden checks leave no trace);
 - the files in `release/` (Makefile, README, CI workflow, the release's own test);
@@ -37,7 +38,8 @@ from grader.stubs import expected_stubs
 MANIFEST = "release.json"
 TEMPLATES = ROOT / "release"
 # Tracked files shipped as they are, by folder; grader/tests (self-tests, mutants) stays here.
-SHIPPED = ("grader/", "tests/", "data/", "requirements.txt", "pyproject.toml", "common.mk")
+SHIPPED = ("grader/", "tests/", "data/", "programs/", "requirements.txt", "pyproject.toml",
+           "common.mk")
 KEPT_HERE = ("grader/tests/", "tests/recordings/")
 # Template file -> its place in the release.
 TEMPLATE_FILES = {
@@ -138,7 +140,7 @@ def _assemble(tree: Path, keep_hidden: bool, exercises: list[str]) -> dict[str, 
     """Write every file of the release but the recordings into `tree`; return hidden points."""
     hidden: dict[str, float] = {}
     left_out = {path for name in set(exercise_names()) - set(exercises)
-                for path in exercise_files(name)}
+                for path in exercise_files(name, optional=True)}
     for name in tracked_files():
         if not name.startswith(SHIPPED) or name.startswith(KEPT_HERE) or name in left_out:
             continue

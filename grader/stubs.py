@@ -8,7 +8,7 @@ In a solution, the code a student writes sits between marker lines:
         return x + 1
         # END SOLUTION
 
-The stub keeps everything else (docstrings, signatures, helpers, the program) and
+The stub keeps everything else (docstrings, signatures, helpers) and
 replaces each marked block by `raise NotImplementedError("<exercise>: <function>")`.
 """
 

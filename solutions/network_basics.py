@@ -10,16 +10,14 @@ network computes, not what it learns.
 Course notes: Preliminary Note 2, section 6 ("nn.Module", "Activation Functions", "Common
 Layer Types", "Managing Parameters") and its Exercise 2.
 
-Run the demonstration: `python -m exercises.network_basics`.
+Its program: `python -m programs.network_basics` (seconds).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 from collections.abc import Callable
 
-import torch
 from torch import Tensor, nn
 
 from data.amino_acids import AMINO_ACIDS
@@ -124,77 +122,3 @@ def replace_activations(module: nn.Module, old: type[nn.Module],
     swap_children(copied)
     return copied
     # END SOLUTION
-
-
-def _parameter_table(model: nn.Module) -> list[str]:
-    """One line per named parameter: name, shape, number of values, trainable or frozen."""
-    return [f"  {name:<12} {str(tuple(parameter.shape)):<11} {parameter.numel():>7,}"
-            f"{'' if parameter.requires_grad else '  (frozen)'}"
-            for name, parameter in model.named_parameters()]
-
-
-def _activation_summary(model: nn.Module) -> str:
-    """The activation modules of `model`, counted by type, e.g. '3 x ReLU'."""
-    kinds: dict[str, int] = {}
-    for submodule in model.modules():
-        if isinstance(submodule, nn.ReLU | nn.GELU | nn.PReLU):
-            name = type(submodule).__name__
-            kinds[name] = kinds.get(name, 0) + 1
-    return ", ".join(f"{count} x {name}" for name, count in kinds.items()) or "none found"
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Build the enzyme classifier, count its parameters, and swap ReLU for GELU."""
-    parser = argparse.ArgumentParser(prog="python -m exercises.network_basics",
-                                     description=main.__doc__)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--proteins", type=int, default=5,
-                        help="embedded proteins whose compositions go through the network")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
-    args = parser.parse_args(argv)
-
-    from data import load_solubility
-    from data.features import composition_features
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    model = EnzymeClassifier().to(args.device)
-    print("EnzymeClassifier: 20 -> 128 -> 64 -> 32 -> 4")
-    print("\n".join(_parameter_table(model)))
-    by_hand = (20 * 128 + 128) + (128 * 64 + 64) + (64 * 32 + 32) + (32 * 4 + 4)
-    relu_count = count_trainable_parameters(model)
-    print(f"trainable parameters: {relu_count:,} (by hand: 20*128+128 + 128*64+64 + "
-          f"64*32+32 + 32*4+4 = {by_hand:,})")
-
-    gelu_model = replace_activations(model, nn.ReLU, nn.GELU)
-    gelu_count = count_trainable_parameters(gelu_model)
-    print(f"\n{'':<22} {'original':>16} {'ReLU -> GELU copy':>20}")
-    print(f"{'activations':<22} {_activation_summary(model):>16} "
-          f"{_activation_summary(gelu_model):>20}")
-    print(f"{'trainable parameters':<22} {relu_count:>16,} {gelu_count:>20,}")
-
-    sequences = [record.sequence for record in load_solubility("train")[: args.proteins]]
-    compositions = torch.tensor(composition_features(sequences)[:, :NUM_FEATURES],
-                                dtype=torch.float32, device=args.device)  # (N, 20)
-    model.eval()
-    gelu_model.eval()
-    with torch.no_grad():
-        relu_logits, gelu_logits = model(compositions), gelu_model(compositions)  # (N, 4)
-    print(f"\nlogits of {len(sequences)} embedded proteins' compositions, shape "
-          f"{tuple(relu_logits.shape)} (untrained weights: the classes mean nothing yet)")
-    for relu_row, gelu_row in zip(relu_logits.tolist(), gelu_logits.tolist(), strict=True):
-        print("  ReLU " + " ".join(f"{v:+.4f}" for v in relu_row)
-              + "   GELU " + " ".join(f"{v:+.4f}" for v in gelu_row))
-    print(f"largest |ReLU - GELU| logit difference: "
-          f"{(relu_logits - gelu_logits).abs().max().item():.4f} (GELU is not 0 below 0)")
-
-    prelu_count = count_trainable_parameters(replace_activations(model, nn.ReLU, nn.PReLU))
-    print("\nThe count does not change: ReLU and GELU are fixed functions, with no parameters.")
-    print(f"A learnable activation does add some: nn.PReLU learns one slope per module, and "
-          f"its copy has {prelu_count:,} trainable parameters.")
-
-
-if __name__ == "__main__":
-    main()

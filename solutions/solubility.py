@@ -9,23 +9,18 @@ You build the whole pipeline of the notes' case study (sections 4 to 6):
 4. `train_one_epoch`, `evaluate` and `train_model` train it, keeping the weights of
    the best validation epoch and stopping early.
 
-Labels: 1 = soluble, 0 = insoluble. Run the case study with
-`python -m exercises.solubility` (embedded data) or
-`python -m exercises.solubility --data-dir DIR --dataset esol` (a real set).
+Labels: 1 = soluble, 0 = insoluble. The case study: `python -m programs.solubility`.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import time
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 PADDING_INDEX = 0
@@ -313,138 +308,3 @@ def train_model(
     model.load_state_dict(best_state)
     return model, history
     # END SOLUTION
-
-
-class _LengthBuckets(torch.utils.data.Sampler):
-    """Shuffled batches of proteins of similar length, for the program's training loader.
-
-    A batch is padded to its longest protein; random batches of these skewed lengths are
-    half padding. Each epoch: shuffle, sort runs of 8 batches' worth of proteins by length,
-    cut them into batches, shuffle the batches. An epoch takes about half the time.
-    """
-
-    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int) -> None:
-        self.lengths = list(lengths)
-        self.batch_size = batch_size
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
-        run = 8 * self.batch_size
-        batches = []
-        for start in range(0, len(order), run):
-            by_length = sorted(order[start : start + run], key=self.lengths.__getitem__)
-            batches += [by_length[i : i + self.batch_size]
-                        for i in range(0, len(by_length), self.batch_size)]
-        for index in torch.randperm(len(batches), generator=self.generator).tolist():
-            yield batches[index]
-
-
-def _make_loader(
-    records: Sequence, max_len: int, batch_size: int, shuffle: bool, seed: int
-) -> DataLoader:
-    """A DataLoader of collated batches over solubility records (.sequence, .label);
-    shuffled ones in batches of similar length (`_LengthBuckets`)."""
-    dataset = ProteinDataset(
-        [record.sequence for record in records], [record.label for record in records], max_len
-    )
-    if shuffle:
-        lengths = [min(len(record.sequence), max_len) for record in records]
-        return DataLoader(dataset, batch_sampler=_LengthBuckets(lengths, batch_size, seed),
-                          collate_fn=collate_proteins)
-    return DataLoader(dataset, batch_size=batch_size, collate_fn=collate_proteins)
-
-
-def _binary_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
-    """accuracy, precision, recall, F1, AUC-ROC and MCC from scikit-learn (threshold 0.5)."""
-    from sklearn import metrics
-
-    predictions = (probabilities >= 0.5).astype(int)
-    auc = (
-        metrics.roc_auc_score(labels, probabilities) if len(set(labels)) == 2 else float("nan")
-    )
-    return {
-        "accuracy": metrics.accuracy_score(labels, predictions),
-        "precision": metrics.precision_score(labels, predictions, zero_division=0),
-        "recall": metrics.recall_score(labels, predictions, zero_division=0),
-        "f1": metrics.f1_score(labels, predictions, zero_division=0),
-        "auc_roc": auc,
-        "mcc": metrics.matthews_corrcoef(labels, predictions),
-    }
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Train the classifier, then report test metrics beside the majority-class baseline."""
-    from data import load_solubility
-    from data.progress import EpochProgress, Progress
-
-    parser = argparse.ArgumentParser(
-        description="Train the solubility 1D-CNN and evaluate it on the test split."
-    )
-    parser.add_argument(
-        "--dataset",
-        choices=("embedded", "esol", "netsolp"),
-        default=None,
-        help="which data set (default: embedded, or esol when --data-dir is given)",
-    )
-    parser.add_argument(
-        "--data-dir", default=None, help="folder of the real sets (default: $DATA_DIR)"
-    )
-    parser.add_argument("--epochs", type=int, default=10, help="at most this many epochs")
-    parser.add_argument("--patience", type=int, default=3, help="early-stopping patience")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-len", type=int, default=400, help="truncate longer sequences")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None, help="default: cuda if available, else cpu")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads (default 1: faster than 2 on a busy two-core machine)")
-    args = parser.parse_args(argv)
-
-    dataset = args.dataset or ("esol" if args.data_dir else "embedded")
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    splits = {
-        split: load_solubility(split, dataset=dataset, data_dir=args.data_dir)
-        for split in ("train", "valid", "test")
-    }
-    for split, records in splits.items():
-        soluble = sum(record.label for record in records)
-        print(f"{dataset} {split}: {len(records)} proteins, {soluble / len(records):.1%} soluble")
-
-    train_loader = _make_loader(splits["train"], args.max_len, args.batch_size, True, args.seed)
-    val_loader = _make_loader(splits["valid"], args.max_len, 64, False, args.seed)
-    test_loader = _make_loader(splits["test"], args.max_len, 64, False, args.seed)
-
-    model = ProteinSolubilityClassifier()
-    print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters on {device}")
-    # train_model evaluates once per epoch: a line after each evaluation shows the time
-    # (early stopping may end the run before the estimate).
-    progress = EpochProgress(val_loader, Progress(args.epochs),
-                             lambda epoch: f"epoch {epoch}/{args.epochs} trained and evaluated")
-    start = time.perf_counter()
-    model, history = train_model(
-        model, train_loader, progress, args.epochs, args.lr, device, args.patience
-    )
-    seconds = time.perf_counter() - start
-    best_epoch = int(np.argmin(history["val_loss"])) + 1
-    print(f"trained {len(history['val_loss'])} epochs in {seconds:.1f} s; best epoch {best_epoch}")
-
-    _, probabilities, labels = evaluate(model, test_loader, nn.CrossEntropyLoss(), device)
-    labels_np = labels.cpu().numpy()
-    model_metrics = _binary_metrics(labels_np, probabilities.float().cpu().numpy())
-    majority = int(2 * sum(record.label for record in splits["train"]) >= len(splits["train"]))
-    baseline_metrics = _binary_metrics(labels_np, np.full(len(labels_np), float(majority)))
-
-    print(f"\ntest split ({len(labels_np)} proteins)")
-    print(f"{'metric':<10} {'CNN':>8} {f'majority ({majority})':>14}")
-    for name, value in model_metrics.items():
-        print(f"{name:<10} {value:>8.3f} {baseline_metrics[name]:>14.3f}")
-
-
-if __name__ == "__main__":
-    main()

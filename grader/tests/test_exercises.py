@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from grader import ROOT
-from grader.exercises import EXERCISE_FILES, declared_points, exercise_files, suite_path
+from grader.exercises import (
+    EXERCISE_FILES,
+    OPTIONAL_EXERCISE_FILES,
+    declared_points,
+    exercise_files,
+    suite_path,
+)
 from grader.release import tracked_files
 from grader.tests.grading import (
     BY_HAND_MUTANTS,
@@ -40,13 +46,15 @@ def test_points_add_up(exercise):
 @pytest.mark.parametrize("exercise", per_exercise())
 def test_an_exercise_is_the_five_files_authoring_md_names(exercise):
     """Adding an exercise is writing its files: none is registered anywhere else, and the
-    tracked files named after it are those five, besides an optional benchmark and data."""
+    tracked files named after it are those five, besides an optional program, benchmark
+    and data."""
     authoring = (ROOT / "docs" / "authoring.md").read_text()
-    assert [t for t in EXERCISE_FILES if f"`{t.format(name='<name>')}`" not in authoring] == []
+    assert [t for t in EXERCISE_FILES + OPTIONAL_EXERCISE_FILES
+            if f"`{t.format(name='<name>')}`" not in authoring] == []
     named = {name for name in tracked_files()
              if exercise in Path(name).stem or exercise in Path(name).parent.name}
-    optional = {name for name in named
-                if name.startswith("data/") or name == f"benchmarks/bench_{exercise}.py"}
+    optional = {name for name in named if name.startswith("data/")
+                or name in {t.format(name=exercise) for t in OPTIONAL_EXERCISE_FILES}}
     assert sorted(named - optional) == sorted(exercise_files(exercise))
 
 

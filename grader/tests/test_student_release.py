@@ -50,9 +50,11 @@ COMMON_LINES = {
 
 
 def solution_lines() -> set[str]:
-    """Lines (stripped) inside solution regions that no stub shows."""
+    """Lines (stripped) inside solution regions that a student does not see: in no stub and
+    in no program (`programs/`, shipped, which calls the exercise's functions)."""
     stubs = expected_stubs()
-    shown = {line.strip() for text in stubs.values() for line in text.splitlines()}
+    programs = [path.read_text() for path in (ROOT / "programs").glob("*.py")]
+    shown = {line.strip() for text in [*stubs.values(), *programs] for line in text.splitlines()}
     secret = set()
     for name in stubs:
         inside = False

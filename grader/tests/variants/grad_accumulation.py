@@ -192,8 +192,8 @@ MUTANTS = [
         description="train_epoch_accumulated returns the last effective batch's loss",
         replace=(
             (
-                "    return loss_sum / total_samples\n    # END SOLUTION\n\n\n# ---",
-                "    return mean_loss\n    # END SOLUTION\n\n\n# ---",
+                'yielded no samples")\n    return loss_sum / total_samples\n',
+                'yielded no samples")\n    return mean_loss\n',
             ),
         ),
         expect="loss of the last effective batch",
