@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from grader import ROOT
-from grader.batch import session_members
+from grader.warm import session_members
 
 SUBMISSIONS = 8
 

@@ -1,11 +1,13 @@
-"""Grading a class: every student in a process of their own, N at a time.
+"""Grading a class: N students at a time, each slot in a warm grader of its own.
 
 Each student's exercise modules are found (at the top of their folder, one folder down,
-or in a zip), copied into a staging folder, and graded by `python -m grader grade` in a
-child process, which releases every worker of that student when it ends. As soon as a
-student is done, their reports are written atomically under `OUT/<id>/`:
+or in a zip), copied into a staging folder, and graded by the slot's warm grader
+(`grader.warm`): one judging process and one preloaded fork server for all the students the
+slot grades. Each student's workers are forked fresh, confined, and killed when that student
+is done; a grader error is tried once more in a fresh warm grader. As soon as a student is
+done, their reports are written atomically under `OUT/<id>/`:
 
-    results.json   Gradescope's format, from the child
+    results.json   Gradescope's format, from the grader
     feedback.md    the table and every failing check's feedback, ready to send
     grading.json   how the grading went: status, seconds (wall and CPU), the exit code
 
@@ -23,11 +25,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
+import threading
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +40,7 @@ from grader import ROOT, reports
 from grader.exercises import exercise_names
 from grader.options import DEFAULTS, GradingOptions
 from grader.results import ExerciseStatus
+from grader.warm import WarmGrader, WarmGraderDied
 
 
 class GradingStatus(StrEnum):
@@ -71,7 +75,9 @@ class Grading:
     status: GradingStatus
     message: str = ""
     seconds: float = 0.0
-    cpu_seconds: float = 0.0  # the grading process tree's: judge, fork server, workers
+    # The warm grader's CPU for this student: judge, fork server, workers (the first student a
+    # warm grader grades is charged its start-up too, so the class's seconds add up).
+    cpu_seconds: float = 0.0
     exit_code: int | None = None
     finished_at: str = ""
     grader: str = grader.__version__
@@ -151,14 +157,6 @@ def finished(out: Path, student: Student) -> bool:
     return json.loads(path.read_text())["status"] != GradingStatus.GRADER_ERROR
 
 
-@dataclass
-class _Running:
-    student: Student
-    process: subprocess.Popen
-    started: float
-    found: list[str]
-
-
 def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = None,
                 exercises: list[str] | None = None, jobs: int = 1,
                 options: GradingOptions = DEFAULTS, resume: bool = False,
@@ -166,8 +164,9 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
                 progress: Callable[[int, int, float], None] | None = None) -> list[Grading]:
     """Grade every student of `submissions` into `out`; return this run's gradings.
 
-    only: (k, n) grades the k-th of n slices of the class (a cluster's array task).
-    progress: called with (students done, students to do, seconds elapsed).
+    jobs: students graded at once, each slot by a warm grader that grades its students one
+    after another (`grader.warm`). only: (k, n) grades the k-th of n slices of the class (a
+    cluster's array task). progress: called with (students done, students to do, seconds).
     """
     exercises = exercises or exercise_names()
     students = students_of(submissions, roster)
@@ -180,90 +179,146 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
         k, n = only
         students = students[k::n]
     todo = [s for s in students if not (resume and finished(out, s))]
-    done: list[Grading] = []
-    running: list[_Running] = []
+    slots = _Slots(submissions, out, exercises, options, deque(todo))
     stopping = []
 
     def stop(signum, frame):  # noqa: ARG001 - a signal handler's signature
         stopping.append(signum)
+        slots.stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
+    threads = [threading.Thread(target=slots.work, daemon=True) for _ in range(max(jobs, 1))]
     try:
-        queue = list(todo)
-        while (queue or running) and not stopping:
-            while queue and len(running) < jobs:
-                student = queue.pop(0)
-                launched = _launch(student, submissions, out, exercises, options)
-                if isinstance(launched, Grading):
-                    _finish(out, launched, None)
-                    done.append(launched)
-                else:
-                    running.append(launched)
-            for entry in list(running):
-                grading = _poll(entry, out, exercises)
-                if grading is not None:
-                    running.remove(entry)
-                    done.append(grading)
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
             if progress is not None:
-                progress(len(done), len(todo), time.monotonic() - started)
+                progress(len(slots.done), len(todo), time.monotonic() - started)
             time.sleep(0.2)
+        if progress is not None:
+            progress(len(slots.done), len(todo), time.monotonic() - started)
     finally:
-        for entry in running:  # interrupted: unfinished students leave no reports
-            _kill(entry.process)
+        slots.stop()  # interrupted: unfinished students leave no reports
+        for thread in threads:
+            thread.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if stopping:
-        raise KeyboardInterrupt(f"stopped by signal {stopping[0]} after {len(done)} students")
-    return done
+        raise KeyboardInterrupt(f"stopped by signal {stopping[0]} after {len(slots.done)} "
+                                "students")
+    return slots.done
 
 
-def _launch(student: Student, submissions: Path, out: Path, exercises: list[str],
-            options: GradingOptions) -> _Running | Grading:
-    folder = out / student.id
-    staging = folder / "submission"
-    found = stage(submissions / student.id, staging, exercises)
-    if not found:
-        where = submissions / student.id
-        message = ("no submission folder" if not where.is_dir() else
-                   f"no exercise module ({', '.join(f'{n}.py' for n in exercises)}) found")
-        return Grading(student.id, GradingStatus.MISSING, message)
-    partial = folder / ".results.json.partial"
-    command = [sys.executable, "-m", "grader", "grade", "--target", str(staging),
-               "--json", str(partial), "--out", str(folder / "build"), *options.flags(),
-               *(f"--exercise={name}" for name in exercises)]
-    log = open(folder / "grader.log", "w")  # noqa: SIM115 - closed when the child is polled
-    # A session of its own: the whole tree of the child is killed on a stop.
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    log.close()
-    return _Running(student, process, time.monotonic(), found)
+@dataclass
+class _Slots:
+    """The students still to grade, taken one at a time by each slot's thread."""
 
+    submissions: Path
+    out: Path
+    exercises: list[str]
+    options: GradingOptions
+    queue: deque[Student]
+    done: list[Grading] = field(default_factory=list)
+    stopped: bool = False
+    _graders: set[WarmGrader] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-def _poll(entry: _Running, out: Path, exercises: list[str]) -> Grading | None:
-    seconds = time.monotonic() - entry.started
-    code, cpu = _reap(entry.process)
-    if code is None and seconds < STUDENT_TIME_LIMIT:
-        return None
-    folder = out / entry.student.id
-    if code is None:
-        _kill(entry.process)
-        grading = Grading(entry.student.id, GradingStatus.GRADER_ERROR,
-                          f"the grade took over {STUDENT_TIME_LIMIT:g} s and was stopped")
-    elif code in (0, 1):
-        missing = sorted(set(exercises) - set(entry.found))
-        grading = Grading(entry.student.id,
-                          GradingStatus.PARTIAL if missing else GradingStatus.GRADED,
-                          f"no module for {', '.join(missing)}" if missing else "")
-    else:
-        tail = (folder / "grader.log").read_text(errors="replace").strip().splitlines()[-3:]
-        grading = Grading(entry.student.id, GradingStatus.GRADER_ERROR,
-                          f"the grader exited with code {code}: {' / '.join(tail)}")
-    grading.seconds, grading.cpu_seconds, grading.exit_code = round(seconds, 1), round(cpu, 1), code
-    results = folder / ".results.json.partial"
-    # Kept after a grader error too, for staff to read; the status says not to trust it.
-    _finish(out, grading, results if results.is_file() else None)
-    return grading
+    def work(self) -> None:
+        warm: WarmGrader | None = None
+        try:
+            while True:
+                with self._lock:
+                    if self.stopped or not self.queue:
+                        return
+                    student = self.queue.popleft()
+                grading, warm = self._grade(student, warm)
+                with self._lock:
+                    if self.stopped:
+                        return
+                    self.done.append(grading)
+        finally:
+            if warm is not None:
+                self._release(warm)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            graders = list(self._graders)
+        for warm in graders:
+            warm.close()
+
+    def _grade(self, student: Student, warm: WarmGrader | None,
+               ) -> tuple[Grading, WarmGrader | None]:
+        """Grade one student in `warm` (started if None); a grader error is tried once
+        more in a fresh warm grader. Returns the grading and the warm grader to go on with."""
+        folder = self.out / student.id
+        staging = folder / "submission"
+        found = stage(self.submissions / student.id, staging, self.exercises)
+        if not found:
+            where = self.submissions / student.id
+            message = ("no submission folder" if not where.is_dir() else
+                       f"no exercise module ({', '.join(f'{n}.py' for n in self.exercises)})"
+                       " found")
+            grading = Grading(student.id, GradingStatus.MISSING, message)
+            _finish(self.out, grading, None)
+            return grading, warm
+        partial = folder / ".results.json.partial"
+        argv = ["grade", "--target", str(staging), "--json", str(partial),
+                "--out", str(folder / "build"), *self.options.flags(),
+                *(f"--exercise={name}" for name in self.exercises)]
+        started, cpu, log = time.monotonic(), 0.0, []
+        for attempt in (1, 2):
+            if warm is None or not warm.alive():
+                warm = self._start()
+            try:
+                reply = warm.run(argv, timeout=STUDENT_TIME_LIMIT)
+            except subprocess.TimeoutExpired:
+                self._release(warm)
+                grading = Grading(student.id, GradingStatus.GRADER_ERROR,
+                                  f"the grade took over {STUDENT_TIME_LIMIT:g} s and was stopped")
+                warm = None
+                break
+            except WarmGraderDied as exc:
+                self._release(warm)
+                warm, code, message = None, None, str(exc)
+            else:
+                code, cpu = reply.returncode, cpu + reply.cpu_seconds
+                log.append(reply.stdout + reply.stderr)
+                tail = (reply.stdout + reply.stderr).strip().splitlines()[-3:]
+                message = f"the grader exited with code {code}: {' / '.join(tail)}"
+            if code in (0, 1):
+                missing = sorted(set(self.exercises) - set(found))
+                grading = Grading(student.id,
+                                  GradingStatus.PARTIAL if missing else GradingStatus.GRADED,
+                                  f"no module for {', '.join(missing)}" if missing else "")
+                break
+            grading = Grading(student.id, GradingStatus.GRADER_ERROR,
+                              message + (" (the second try, in a fresh grader)"
+                                         if attempt == 2 else ""))
+            if warm is not None:  # the next try starts a fresh one
+                self._release(warm)
+                warm = None
+        grading.seconds = round(time.monotonic() - started, 1)
+        grading.cpu_seconds, grading.exit_code = round(cpu, 1), code
+        (folder / "grader.log").write_text("\n".join(log))
+        # Kept after a grader error too, for staff to read; the status says not to trust it.
+        _finish(self.out, grading, partial if partial.is_file() else None)
+        return grading, warm
+
+    def _start(self) -> WarmGrader:
+        warm = WarmGrader(ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        with self._lock:
+            self._graders.add(warm)
+            stopped = self.stopped
+        if stopped:
+            warm.close()
+        return warm
+
+    def _release(self, warm: WarmGrader) -> None:
+        warm.close()
+        with self._lock:
+            self._graders.discard(warm)
 
 
 def _finish(out: Path, grading: Grading, results: Path | None) -> None:
@@ -276,41 +331,6 @@ def _finish(out: Path, grading: Grading, results: Path | None) -> None:
         os.replace(results, folder / "results.json")
         reports.write_atomic(folder / "feedback.md", feedback(grading.id, data))
     reports.write_atomic(folder / "grading.json", json.dumps(asdict(grading), indent=2) + "\n")
-
-
-def _reap(process: subprocess.Popen) -> tuple[int | None, float]:
-    """(exit code, CPU seconds of its whole tree) once the child has ended; (None, 0) before.
-
-    The CPU seconds are those of every descendant it waited for: the judge waits for its
-    fork server, which waits for its workers (and for what they detached).
-    """
-    pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-    if pid == 0:
-        return None, 0.0
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_utime + usage.ru_stime
-
-
-def _kill(process: subprocess.Popen) -> None:
-    """Kill a child and every process of its session (its workers are in groups of their own)."""
-    for pid in session_members(process.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait()
-
-
-def session_members(session: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) == session:
-                    members.append(int(entry.name))
-            except OSError:
-                continue
-    return members or [session]
 
 
 def feedback(student_id: str, results: dict) -> str:

@@ -98,6 +98,11 @@ def stop() -> None:
     multiprocessing.forkserver._forkserver._stop()  # noqa: SLF001 - no public way to wait
 
 
+def server_pid() -> int | None:
+    """The pid of the server this process started; None before it starts."""
+    return multiprocessing.forkserver._forkserver._forkserver_pid  # noqa: SLF001 - no public way
+
+
 def worker_environment(environ) -> dict[str, str]:
     """The variables of `environ` that `WORKER_ENVIRONMENT` keeps."""
     def kept(name: str) -> bool:

@@ -18,6 +18,8 @@ import contextlib
 import io
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,9 @@ class CommandResult:
     returncode: int
     stdout: str
     stderr: str
+    # The warm process tree's CPU since its previous command (the first: since it started,
+    # imports included): the judge's, the fork server's and its reaped workers'.
+    cpu_seconds: float = 0.0
 
 
 class WarmGraderDied(RuntimeError):
@@ -69,15 +74,17 @@ class WarmGrader:
             reply = json.loads(self._replies.recv_bytes())
         except (EOFError, OSError) as exc:
             raise WarmGraderDied(f"the warm grader died: {self._tail()}") from exc
-        return CommandResult(argv, reply["returncode"], reply["stdout"], reply["stderr"])
+        return CommandResult(argv, **reply)
 
     def alive(self) -> bool:
         return self._process.poll() is None
 
     def close(self) -> None:
-        if self.alive():
+        """Kill the warm process and everything in its session (workers have process
+        groups of their own, so a group kill would miss them)."""
+        for pid in session_members(self._process.pid):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, 9)
+                os.kill(pid, signal.SIGKILL)
         self._process.wait()
         self._requests.close()
         self._replies.close()
@@ -95,8 +102,33 @@ class WarmGrader:
         self.close()
 
 
+def session_members(session: int) -> list[int]:
+    """The processes of a session (Linux /proc); [session] where that cannot be read."""
+    members = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == session:
+                    members.append(int(entry.name))
+            except OSError:
+                continue
+    return members or [session]
+
+
 def serve(main: Callable[[list[str]], int]) -> int:
     """The warm process: run each command read from stdin with `main`, answer on stdout."""
+    # Here, not at the top: the controller imports this module and must stay light.
+    from grader import forkserver
+    from grader.sandbox import cpu_seconds
+
+    def tree_cpu() -> float:
+        own, waited = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                           resource.RUSAGE_CHILDREN))
+        server = forkserver.server_pid()
+        return (own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+                + (cpu_seconds(server) if server else 0.0))
+
+    counted = 0.0
     requests = Connection(os.dup(0), writable=False)
     replies = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
@@ -107,7 +139,10 @@ def serve(main: Callable[[list[str]], int]) -> int:
             argv = json.loads(requests.recv_bytes())
         except EOFError:
             return 0
-        replies.send_bytes(json.dumps(_command(main, argv)).encode())
+        reply = _command(main, argv)
+        now = tree_cpu()
+        reply["cpu_seconds"], counted = round(now - counted, 3), now
+        replies.send_bytes(json.dumps(reply).encode())
 
 
 def _command(main: Callable[[list[str]], int], argv: list[str]) -> dict:
