@@ -18,7 +18,7 @@ EXERCISE_FILES = (
     "exercises/{name}.py",
     "tests/probes/{name}.py",
     "tests/test_{name}.py",
-    "grader/tests/variants/{name}.py",
+    "solutions/variants/{name}.py",
 )
 
 

@@ -22,7 +22,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.tests.variants import SOLUTIONS
+from solutions.variants import SOLUTIONS
 
 # Name a detached process takes (PR_SET_NAME, at most 15 characters): the test looks for it.
 DAEMON_NAME = "breakout-daemon"

@@ -31,6 +31,7 @@ import torch
 from grader import ROOT, confinement
 from grader.tests.breakouts import DAEMON_NAME, breakouts, snoop_source, snoops
 from grader.tests.grading import copy_of_checkout, failing_checks, run_grader
+from grader.tests.test_student_release import solution_lines
 from grader.wire import printable
 
 AVAILABLE = confinement.available()
@@ -53,6 +54,7 @@ SWITCHES = {
 # Planted where an instructor keeps files: beside the checkout, and in the home folder.
 PLANTED_PIN = "pin-beside-the-checkout-5be1"
 PLANTED_ROSTER = "roster-in-home-0c44"
+KNOWN_SUBMISSIONS = "solutions/variants/mcc.py"  # mutants, alternatives, hostile code
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -217,8 +219,7 @@ def graded_snoops(checkout, tmp_path_factory) -> dict:
         values = {"SEARCHED": [str(submissions)],
                   "PLANTED": [str(checkout.parent / "pins.toml")],
                   "UDP_PORT": listener.getsockname()[1],
-                  "KNOWN_SUBMISSIONS": [str(checkout / part / "mcc.py") for part in
-                                        ("solutions/variants", "grader/tests/variants")]}
+                  "KNOWN_SUBMISSIONS": [str(checkout / KNOWN_SUBMISSIONS)]}
         stub = (checkout / "exercises" / "mcc.py").read_text()
         targets = []
         for name in snoops():
@@ -241,8 +242,7 @@ def graded_snoops(checkout, tmp_path_factory) -> dict:
     class_results = {student: json.loads((tmp / "class" / student / "results.json").read_text())
                      for student in ("copier", "classmate")}
     return {"targets": results, "class": class_results, "datagrams": datagrams,
-            "known": [checkout / part / "mcc.py" for part in ("solutions/variants",
-                                                              "grader/tests/variants")]}
+            "known": checkout / KNOWN_SUBMISSIONS}
 
 
 def _feedback(results: dict) -> str:
@@ -275,10 +275,8 @@ def test_no_datagram_leaves_a_worker(graded_snoops):
 @CONFINED
 def test_the_known_submissions_are_absent(graded_snoops):
     feedback = _feedback(graded_snoops["targets"]["reads_known_submissions"])
-    known = [path for path in graded_snoops["known"] if path.is_file()]
-    assert known, "the known submissions of mcc moved: update the snoop's paths"
     stub = set((ROOT / "exercises" / "mcc.py").read_text().splitlines())
-    lines = [line for path in known for line in path.read_text().splitlines()
+    lines = [line for line in graded_snoops["known"].read_text().splitlines()
              if len(line.strip()) > 20 and line not in stub]
     assert not [line for line in lines if line in feedback]
     assert "Permission denied" in feedback
@@ -341,3 +339,18 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
     assert len(locked) >= len(list((tmp_path / "reference").glob("*.py")))
     # Python's path finder lists the checkout's root, which stays hidden (grader.forkserver).
     assert refused - {str(checkout.resolve())} == set()
+
+
+def test_no_file_a_worker_may_read_holds_a_line_of_a_solution():
+    """What the allowlist shows of the checkout (grader/ but its tests, data/, the probes)
+    holds no line of a solution region: the known submissions live in solutions/variants."""
+    root = ROOT.resolve()
+    shown = [path for path in confinement.allowlist(root, None)
+             if path == root or root in path.parents]
+    files = [file for path in shown for file in ([path] if path.is_file() else path.rglob("*"))
+             if file.is_file() and file.suffix not in {".pyc", ".pt", ".png"}]
+    assert root / "grader" / "worker.py" in files and root / "tests" / "probes" / "mcc.py" in files
+    secret = solution_lines()
+    leaks = [f"{file.relative_to(root)}: {line.strip()}" for file in files
+             for line in file.read_text(errors="replace").splitlines() if line.strip() in secret]
+    assert leaks == []
