@@ -166,8 +166,10 @@ def allowlist(root: Path, module: Path | None) -> list[Path]:
     by granting each of the folder's other entries.
     """
     root = root.resolve()
+    user_site = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
     outside = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                           sys.base_exec_prefix, *site.getsitepackages())]
+                                           sys.base_exec_prefix, *site.getsitepackages(),
+                                           *user_site)]
     outside += [Path(p).resolve() for pattern in (*SYSTEM, *(CUDA if _gpu_nodes() else ()))
                 for p in glob.glob(pattern)]
     # Never a folder that holds the checkout (a Python installed above it): all would show.

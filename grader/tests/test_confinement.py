@@ -321,8 +321,6 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
         cwd=checkout, capture_output=True, text=True, timeout=1200,
         env={**os.environ, **ENVIRONMENT})
     assert process.returncode == 0, process.stdout + process.stderr
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["score"] == sum(test["max_score"] for test in results["tests"])
     locked, refused, unfinished = set(), set(), {}
     for line in trace.read_text().splitlines():
         pid, _, call = line.partition(" ")
@@ -339,6 +337,9 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
     assert len(locked) >= len(list((tmp_path / "reference").glob("*.py")))
     # Python's path finder lists the checkout's root, which stays hidden (grader.forkserver).
     assert refused - {str(checkout.resolve())} == set()
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]), \
+        failing_checks(results)
 
 
 def test_no_file_a_worker_may_read_holds_a_line_of_a_solution():
