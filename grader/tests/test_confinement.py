@@ -305,9 +305,9 @@ def _strace_works() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not _strace_works(), reason="strace is missing or may not trace here")
 def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_path):
-    """The allowlist is measured: every file a worker opens after it locks itself in, while
-    it grades the reference of every exercise (a copy, so untrusted), was granted. Landlock
-    refuses the rest, and a probe may swallow the refusal: strace sees it."""
+    """The allowlist is measured: every file a worker opens or runs after it locks itself in,
+    while it grades the reference of every exercise (a copy, so untrusted), was granted.
+    Landlock refuses the rest, and a probe may swallow the refusal: strace sees it."""
     (tmp_path / "reference").mkdir()
     for module in (checkout / "solutions").glob("*.py"):
         if module.name != "__init__.py":
@@ -315,7 +315,7 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
     trace = tmp_path / "trace"
     process = subprocess.run(
         ["strace", "--seccomp-bpf", "-f", "-qq", "-o", str(trace),
-         "-e", "trace=open,openat,openat2,landlock_restrict_self",
+         "-e", "trace=open,openat,openat2,execve,execveat,landlock_restrict_self",
          sys.executable, "-m", "grader", "grade", "--target", str(tmp_path / "reference"),
          "--device", "cpu", "--quick", "--out", str(tmp_path / "out"), "--timeout-scale", "3"],
         cwd=checkout, capture_output=True, text=True, timeout=1200,
