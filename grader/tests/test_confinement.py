@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -99,16 +100,46 @@ def checkout(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graded_breakouts(checkout, tmp_path_factory) -> dict:
+def snooping(checkout, tmp_path_factory) -> Iterator[dict]:
+    """The snoops' folders (graded with the breakouts, in one grading), the classmate whose
+    module the copier looks for, secrets in the home folder and beside the checkout, and a
+    UDP listener on 127.0.0.1."""
+    tmp = tmp_path_factory.mktemp("snoops")
+    (tmp / "home").mkdir()
+    (tmp / "home" / "roster.csv").write_text(f"id,name\n{PLANTED_ROSTER},x\n")
+    (checkout.parent / "pins.toml").write_text(f'[lab3]\npin = "{PLANTED_PIN}"\n')
+    submissions = tmp / "submissions"
+    (submissions / "classmate").mkdir(parents=True)
+    shutil.copy2(checkout / "solutions" / "mcc.py", submissions / "classmate" / "mcc.py")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        values = {"SEARCHED": [str(submissions)],
+                  "PLANTED": [str(checkout.parent / "pins.toml")],
+                  "UDP_PORT": listener.getsockname()[1],
+                  "KNOWN_SUBMISSIONS": [str(checkout / KNOWN_SUBMISSIONS)]}
+        stub = (checkout / "exercises" / "mcc.py").read_text()
+        targets = [submissions / "classmate"]
+        for name in snoops():
+            folder = submissions / "copier" if name == "copies_classmate" else tmp / name
+            folder.mkdir(parents=True)
+            (folder / "mcc.py").write_text(snoop_source(name, values, stub))
+            targets.append(folder)
+        yield {"tmp": tmp, "submissions": submissions, "targets": targets,
+               "listener": listener, "env": {"HOME": str(tmp / "home")}}
+
+
+@pytest.fixture(scope="module")
+def graded_breakouts(checkout, snooping, tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("breakouts")
     targets = []
     for breakout in breakouts():
         (tmp / breakout.name).mkdir()
         (tmp / breakout.name / "mcc.py").write_text(breakout.for_checkout(checkout))
         targets.append(tmp / breakout.name)
+    targets += snooping["targets"]
     sites = [Path(p) for p in site.getsitepackages()]
     before = _snapshot(checkout)
-    results = _grade(checkout, tmp / "out", targets)
+    results = _grade(checkout, tmp / "out", targets, snooping["env"])
     time.sleep(1)  # a detached process that survived would rewrite the reports meanwhile
     reports = {t.name: json.loads((tmp / "out" / t.name / "results.json").read_text())
                for t in targets}
@@ -202,46 +233,23 @@ def test_results_say_how_workers_were_confined(graded_breakouts):
 
 
 @pytest.fixture(scope="module")
-def graded_snoops(checkout, tmp_path_factory) -> dict:
-    """The snoops graded twice: as targets of one grading (`--target A --target B`), the
-    copier beside its classmate; and the copier and its classmate as a class
-    (`--submissions`). The home folder and a file beside the checkout hold secrets; a UDP
-    listener waits on 127.0.0.1."""
-    tmp = tmp_path_factory.mktemp("snoops")
-    (tmp / "home").mkdir()
-    (tmp / "home" / "roster.csv").write_text(f"id,name\n{PLANTED_ROSTER},x\n")
-    (checkout.parent / "pins.toml").write_text(f'[lab3]\npin = "{PLANTED_PIN}"\n')
-    submissions = tmp / "submissions"
-    (submissions / "classmate").mkdir(parents=True)
-    shutil.copy2(checkout / "solutions" / "mcc.py", submissions / "classmate" / "mcc.py")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        values = {"SEARCHED": [str(submissions)],
-                  "PLANTED": [str(checkout.parent / "pins.toml")],
-                  "UDP_PORT": listener.getsockname()[1],
-                  "KNOWN_SUBMISSIONS": [str(checkout / KNOWN_SUBMISSIONS)]}
-        stub = (checkout / "exercises" / "mcc.py").read_text()
-        targets = []
-        for name in snoops():
-            folder = submissions / "copier" if name == "copies_classmate" else tmp / name
-            folder.mkdir(parents=True)
-            (folder / "mcc.py").write_text(snoop_source(name, values, stub))
-            targets.append(folder)
-        env = {"HOME": str(tmp / "home")}
-        results = _grade(checkout, tmp / "out", [*targets, submissions / "classmate"], env)
-        process = run_grader("grade", "--submissions", str(submissions), "--exercise", "mcc",
-                             "--device", "cpu", "--quick", "--jobs", "2",
-                             "--out", str(tmp / "class"), cwd=checkout,
-                             env={**ENVIRONMENT, **env})
-        assert process.returncode == 0, process.stdout + process.stderr
-        listener.setblocking(False)
-        datagrams = []
-        with contextlib.suppress(BlockingIOError):
-            while True:
-                datagrams.append(listener.recv(4096))
-    class_results = {student: json.loads((tmp / "class" / student / "results.json").read_text())
-                     for student in ("copier", "classmate")}
-    return {"targets": results, "class": class_results, "datagrams": datagrams,
+def graded_snoops(checkout, snooping, graded_breakouts) -> dict:
+    """The snoops graded twice: as targets of one grading (`--target A --target B`, with
+    the breakouts), the copier beside its classmate; and the copier and its classmate as a
+    class (`--submissions`)."""
+    out = snooping["tmp"] / "class"
+    process = run_grader("grade", "--submissions", str(snooping["submissions"]),
+                         "--exercise", "mcc", "--device", "cpu", "--quick", "--jobs", "2",
+                         "--out", str(out), cwd=checkout, env={**ENVIRONMENT, **snooping["env"]})
+    assert process.returncode == 0, process.stdout + process.stderr
+    snooping["listener"].setblocking(False)
+    datagrams = []
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            datagrams.append(snooping["listener"].recv(4096))
+    return {"targets": graded_breakouts["results"], "datagrams": datagrams,
+            "class": {student: json.loads((out / student / "results.json").read_text())
+                      for student in ("copier", "classmate")},
             "known": checkout / KNOWN_SUBMISSIONS}
 
 
