@@ -72,10 +72,12 @@ _PR_GET_SECCOMP = 21
 # there, the suites, the recordings, the stubs, .git, build/) is absent to it.
 SHOWN = ("grader", "data", "tests/probes", "tests/__init__.py")
 HIDDEN_IN_SHOWN = ("grader/tests",)
-# What a worker may read outside the checkout and the Python installation, measured
+# What a worker may read outside the checkout and the Python installation. Measured
 # (grader/tests/test_confinement.py traces every file a correct submission of every exercise
-# opens): shared libraries and the loader's cache, locale and time-zone data, the CPU's
-# description (PyTorch's cpuinfo), and the random and null devices.
+# opens or runs): the CPU's description, which PyTorch's cpuinfo reads at run time.
+# Granted besides, as what a library may read on another machine and tells nothing of
+# anyone: shared libraries and the loader's cache, locale and time-zone data, the memory's
+# size, the random devices.
 SYSTEM = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime",
           "/usr/share/zoneinfo", "/usr/share/locale", "/proc/cpuinfo", "/proc/meminfo",
           "/sys/devices/system/cpu", "/dev/urandom", "/dev/random")
