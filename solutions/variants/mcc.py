@@ -1,6 +1,6 @@
 """Known mistakes, correct alternatives and hostile submissions for the `mcc` exercise."""
 
-from grader.tests.variants import Variant
+from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
 MINIMUMS = (8, 3)
