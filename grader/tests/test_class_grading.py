@@ -165,6 +165,19 @@ print(json.dumps(usage.ru_utime + usage.ru_stime))
 """
 
 
+WAITS_A_SECOND = """
+
+_counts = confusion_counts
+
+
+def confusion_counts(y_true, y_pred):
+    import time
+
+    time.sleep(1.0)
+    return _counts(y_true, y_pred)
+"""
+
+
 def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(tmp_path):
     """A CPU burner on every core, and limits so short (a fiftieth of the usual) that the
     student's calls run longer, in wall-clock time, than they may use CPU: the correct
@@ -173,7 +186,9 @@ def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(
     seconds grading.json records are the whole process tree's."""
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     (submissions / "pia").mkdir(parents=True)
-    (submissions / "pia" / "mcc.py").write_text(module("reference"))
+    # Each call also waits a second without using CPU (as on a slow file system): longer in
+    # wall-clock time than its CPU limit, whatever the machine's load.
+    (submissions / "pia" / "mcc.py").write_text(module("reference") + WAITS_A_SECOND)
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
                for _ in os.sched_getaffinity(0)]
     try:
@@ -237,6 +252,87 @@ def array_tasks(ids: range, tasks: Iterable[int], script: Path, *args: str,
             with open(output, "a") as log:
                 subprocess.run(["bash", str(copy), *args], cwd=ROOT, env=env, check=True,
                                stdout=log, stderr=log, timeout=600)
+
+
+# Sets what it can of the process's global state, and leaves a daemon that writes its pid to
+# a file in /dev/shm (writable by every worker) every tenth of a second.
+POLLUTES = """
+import os, tempfile, time, torch
+
+torch.set_default_dtype(torch.float64)
+torch.set_num_threads(3)
+os.environ["WARM_BATCH_POLLUTED"] = "1"
+open(os.path.join(tempfile.gettempdir(), "warm-batch-polluted"), "w").close()
+if os.fork() == 0:
+    os.setsid()
+    while True:
+        with open("/dev/shm/warm-batch-polluter", "w") as mark:
+            mark.write(str(os.getpid()))
+        time.sleep(0.1)
+"""
+
+# Refuses to import if it sees any of it.
+SEES_POLLUTION = """
+import os, tempfile, time, torch
+
+def _touched():
+    try:
+        return os.stat("/dev/shm/warm-batch-polluter").st_mtime_ns
+    except OSError:
+        return None
+
+time.sleep(0.3)
+_before = _touched()
+time.sleep(0.5)
+_seen = [name for name, polluted in (
+    ("the default dtype", torch.get_default_dtype() != torch.float32),
+    ("the thread count", torch.get_num_threads() == 3),
+    ("the environment", "WARM_BATCH_POLLUTED" in os.environ),
+    ("the temporary folder", os.path.exists(os.path.join(tempfile.gettempdir(),
+                                                         "warm-batch-polluted"))),
+    ("a live daemon", _before is not None and _touched() != _before)) if polluted]
+if _seen:
+    raise RuntimeError(f"saw the previous student's {', '.join(_seen)}")
+"""
+
+
+def test_a_warm_grader_passes_nothing_from_one_student_to_the_next(tmp_path):
+    """One slot grades a student who sets global state (torch defaults, the environment, a
+    file in its temporary folder, a detached daemon), then a correct one in the same warm
+    grader: the second gets full marks, and its module would refuse to import had it seen
+    any of it."""
+    from grader.batch import grade_class
+    from grader.options import GradingOptions
+
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    for student, extra in (("a_polluter", POLLUTES), ("b_canary", SEES_POLLUTION)):
+        (submissions / student).mkdir(parents=True)
+        (submissions / student / "mcc.py").write_text(module("reference") + extra)
+    mark = Path("/dev/shm/warm-batch-polluter")
+    mark.unlink(missing_ok=True)
+    try:
+        gradings = grade_class(submissions=submissions, out=out, exercises=["mcc"], jobs=1,
+                               options=GradingOptions(device="cpu", quick=True))
+        assert mark.exists(), "the polluter's daemon never ran: the test proves nothing"
+    finally:
+        mark.unlink(missing_ok=True)
+    assert [g.id for g in gradings] == ["a_polluter", "b_canary"]
+    canary = json.loads((out / "b_canary" / "results.json").read_text())
+    mcc = canary["extra_data"]["exercises"]["mcc"]
+    assert mcc["score"] == mcc["max_score"] > 0, canary["output"]
+    # Without the walls between students (both modules in one process) the canary sees it all.
+    # (Its stderr in a file: the daemon keeps a pipe open.)
+    with open(tmp_path / "together.txt", "w+") as stderr:
+        subprocess.run([sys.executable, "-c", POLLUTES + SEES_POLLUTION], stderr=stderr,
+                       stdout=subprocess.DEVNULL, timeout=60,
+                       env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        assert ("saw the previous student's the default dtype, the thread count, the "
+                "environment, the temporary folder, a live daemon") in (
+                    tmp_path / "together.txt").read_text()
+    finally:
+        os.kill(int(mark.read_text()), signal.SIGKILL)
+        mark.unlink(missing_ok=True)
 
 
 def test_slurm_array_tasks_make_one_gradebook_with_every_expected_grade(tmp_path):
