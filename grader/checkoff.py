@@ -42,8 +42,8 @@ from pathlib import Path, PurePosixPath
 
 import grader
 from grader import ROOT
-from grader.cli import GraderError, UsageError, grade
 from grader.exercises import declared_points, exercise_names
+from grader.grading import GraderError, UsageError, grade
 from grader.options import GradingOptions
 from grader.results import ExerciseResult, ExerciseStatus, RunOutcome
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader import ROOT, batch, release, reports
 from grader.exercises import exercise_names
+from grader.grading import grade
 
 SCRIPTS = ROOT / "release" / "gradescope"
 LOCK = "requirements.lock"
@@ -72,8 +73,6 @@ def run_submission(root: Path) -> dict:
 
     Every check runs, hidden ones included; Gradescope shows those after publication.
     """
-    from grader.cli import grade  # the CLI imports this module
-
     with tempfile.TemporaryDirectory(prefix="submission-") as tmp:
         staging = Path(tmp)
         found = batch.stage(root / "submission", staging, exercise_names())

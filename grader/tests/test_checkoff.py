@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from grader import ROOT, checkoff
-from grader.cli import UsageError
 from grader.exercises import declared_points
+from grader.grading import UsageError
 from grader.results import ExerciseResult
 from grader.tests.grading import run_grader
 

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from grader import ROOT, forkserver
-from grader.cli import checks_left_out
 from grader.exercises import declared_points, exercise_names
+from grader.grading import checks_left_out
 from grader.results import ExerciseResult, SubmissionResult
 from grader.sandbox import Sandbox
 from grader.tests.grading import (
