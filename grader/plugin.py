@@ -46,7 +46,7 @@ from grader.results import (
     SubmissionResult,
 )
 from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
-from grader.worker import ErrorKind
+from grader.wire import ErrorKind
 
 DEVICES = ("cpu", "cuda")
 NOT_SUBMITTED = "not submitted: the graded folder has no module for this exercise"

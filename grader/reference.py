@@ -25,7 +25,7 @@ import torch
 
 from grader import ROOT, wire
 from grader.sandbox import DEFAULT_TIMEOUT, Outcome, Sandbox
-from grader.worker import ErrorKind
+from grader.wire import ErrorKind
 
 RECORDINGS = ROOT / "tests" / "recordings"
 SOLUTIONS = ROOT / "solutions"

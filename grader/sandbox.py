@@ -29,7 +29,8 @@ from typing import Any
 
 from grader import by_hand, forkserver, source_rules, wire
 from grader.source_rules import SourceFindings
-from grader.worker import OUTPUT_CAP, ErrorKind, Request, WorkerSpec, serve
+from grader.wire import ErrorKind
+from grader.worker import OUTPUT_CAP, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # CPU seconds per call; checks that train ask for more
 STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)
@@ -59,22 +60,6 @@ class Outcome:
     # through (qualified names, outermost first), and the tensor arguments of the first.
     raised_in: tuple[str, ...] = ()
     arguments: str = ""
-
-
-def _error_kind(text: Any) -> ErrorKind:
-    """The worker's word for an error; student code shares that process, so anything else
-    it could send is an exception of the submission's, not the grader's fault."""
-    try:
-        return ErrorKind(text)
-    except ValueError:
-        return ErrorKind.EXCEPTION
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    """A list of names from the worker, which student code shares: kept only when it is one."""
-    if not isinstance(value, list):
-        return ()
-    return tuple(wire.printable(name) for name in value if isinstance(name, str))
 
 
 @dataclass
@@ -166,25 +151,21 @@ class Sandbox:
                 return Outcome(False, kind=ErrorKind.TIMEOUT, message=message,
                                output=wire.printable(_read_output(worker.output_path)),
                                cpu_seconds=cpu, wall_seconds=wall, **limits)
-            reply = wire.loads(worker.conn.recv_bytes())
+            reply = wire.load_reply(worker.conn.recv_bytes())
         except (EOFError, OSError, BrokenPipeError):
             return dataclasses.replace(self._crashed(key), **limits)
         wall = time.perf_counter() - started
         times = {"cpu_seconds": cpu_seconds(pid) - cpu_before, "wall_seconds": wall,
                  **limits}
-        self.round_trips.append(wall - reply.get("seconds", 0.0))
-        output = wire.printable(reply["output"])
-        if reply["ok"]:
-            return Outcome(True, value=reply["value"], output=output, seconds=reply["seconds"],
+        self.round_trips.append(wall - reply.seconds)
+        if reply.ok:
+            return Outcome(True, value=reply.value, output=reply.output, seconds=reply.seconds,
                            **times)
-        error = reply["error"]
-        return Outcome(False, kind=_error_kind(error["kind"]),
-                       message=wire.printable(error["message"]),
-                       out_of_memory=bool(error.get("out_of_memory")),
-                       traceback=wire.printable(error.get("traceback", "")), output=output,
-                       seconds=reply.get("seconds", 0.0),
-                       raised_in=_names(error.get("functions")),
-                       arguments=wire.printable(str(error.get("arguments", ""))), **times)
+        error = reply.error
+        return Outcome(False, kind=error.kind, message=error.message,
+                       out_of_memory=error.out_of_memory, traceback=error.traceback,
+                       output=reply.output, seconds=reply.seconds, raised_in=error.raised_in,
+                       arguments=error.arguments, **times)
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
         ctx = forkserver.ensure_running()

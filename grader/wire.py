@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import torch
@@ -55,6 +56,91 @@ class Foreign:
 
     def __str__(self) -> str:
         return f"{self.type_name} {self.text}"
+
+
+class ErrorKind(StrEnum):
+    """Why a call into a submission failed. It crosses the wire as its plain value."""
+
+    NOT_IMPLEMENTED = "not_implemented"
+    MISSING_NAME = "missing_name"  # the module lacks a function or class a probe asks for
+    MISSING_MODULE = "missing_module"
+    IMPORT = "import"  # importing the submission failed
+    EXCEPTION = "exception"
+    BY_HAND = "by_hand"  # it used what the exercise asks it to write (grader.by_hand)
+    TAMPERING = "tampering"  # it reached into the grader (grader.source_rules): 0 for it
+    UNSENDABLE = "unsendable"  # what it returned is not plain data
+    TIMEOUT = "timeout"  # found by the parent, as is CRASH
+    CRASH = "crash"
+    INTERNAL = "internal"  # the grader's own fault
+
+
+@dataclass(frozen=True)
+class WorkerError:
+    """Why a call failed, as the worker saw it."""
+
+    kind: ErrorKind
+    message: str
+    traceback: str = ""  # the submission's own frames, a line each
+    out_of_memory: bool = False
+    # For an exception of the submission's: the functions of its file the traceback passes
+    # through (qualified names, outermost first), and the tensor arguments of the first.
+    raised_in: tuple[str, ...] = ()
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A worker's answer to one request: a value (plain data) or an error, and the output
+    the call printed."""
+
+    value: Any = None
+    error: WorkerError | None = None
+    output: str = ""
+    seconds: float = 0.0  # the call's time inside the worker
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def dump_reply(reply: Reply) -> bytes:
+    """Worker side: a reply as plain data (an enum or a dataclass would not load with
+    weights_only)."""
+    error = reply.error
+    return dumps({
+        "value": reply.value, "output": reply.output, "seconds": reply.seconds,
+        "error": error and {"kind": error.kind.value, "message": error.message,
+                            "traceback": error.traceback, "out_of_memory": error.out_of_memory,
+                            "raised_in": list(error.raised_in), "arguments": error.arguments},
+    })
+
+
+def load_reply(data: bytes) -> Reply:
+    """Judge side: a reply rebuilt from plain data. Student code shares the worker's
+    process and could send anything: every field is checked, every text made printable,
+    and a kind of error the worker does not send is an exception of the submission's."""
+    plain = loads(data)
+    if not isinstance(plain, dict):
+        plain = {"error": {"message": f"the worker sent {type(plain).__name__}"}}
+    seconds = plain.get("seconds")
+    common = {"output": printable(str(plain.get("output", ""))),
+              "seconds": float(seconds) if isinstance(seconds, int | float) else 0.0}
+    error = plain.get("error")
+    if error is None:
+        return Reply(value=plain.get("value"), **common)
+    error = error if isinstance(error, dict) else {}
+    try:
+        kind = ErrorKind(error.get("kind"))
+    except ValueError:
+        kind = ErrorKind.EXCEPTION
+    names = error.get("raised_in")
+    return Reply(error=WorkerError(
+        kind=kind, message=printable(str(error.get("message", ""))),
+        traceback=printable(str(error.get("traceback", ""))),
+        out_of_memory=error.get("out_of_memory") is True,
+        raised_in=tuple(printable(name) for name in names if isinstance(name, str))
+        if isinstance(names, list) else (),
+        arguments=printable(str(error.get("arguments", "")))), **common)
 
 
 def printable(text: str) -> str:

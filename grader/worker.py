@@ -8,6 +8,7 @@ time limit by killing the whole process group.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.abc
 import importlib.util
@@ -21,7 +22,6 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,31 +31,14 @@ import torch
 
 from grader import ROOT, by_hand, confinement, wire
 from grader.source_rules import TAMPERING_ADVICE, SourceFindings
-
-
-class ErrorKind(StrEnum):
-    """Why a call into a submission failed. It crosses the wire as its plain value."""
-
-    NOT_IMPLEMENTED = "not_implemented"
-    MISSING_NAME = "missing_name"  # the module lacks a function or class a probe asks for
-    MISSING_MODULE = "missing_module"
-    IMPORT = "import"  # importing the submission failed
-    EXCEPTION = "exception"
-    BY_HAND = "by_hand"  # it used what the exercise asks it to write (grader.by_hand)
-    TAMPERING = "tampering"  # it reached into the grader (grader.source_rules): 0 for it
-    UNSENDABLE = "unsendable"  # what it returned is not plain data
-    TIMEOUT = "timeout"  # found by the parent, as is CRASH
-    CRASH = "crash"
-    INTERNAL = "internal"  # the grader's own fault
+from grader.wire import ErrorKind, Reply, WorkerError
 
 
 def _error(kind: ErrorKind, message: str, frames: str = "", *,
-           out_of_memory: bool = False, raised_in: StudentFrames | None = None) -> dict:
-    """An error as plain data for the wire (an enum would not load with weights_only)."""
-    return {"kind": kind.value, "message": message, "traceback": frames,
-            "out_of_memory": out_of_memory,
-            "functions": list(raised_in.functions) if raised_in else [],
-            "arguments": raised_in.arguments if raised_in else ""}
+           out_of_memory: bool = False, raised_in: StudentFrames | None = None) -> WorkerError:
+    return WorkerError(kind, message, frames, out_of_memory,
+                       raised_in.functions if raised_in else (),
+                       raised_in.arguments if raised_in else "")
 
 
 @dataclass(frozen=True)
@@ -132,7 +115,7 @@ def serve(conn, spec: WorkerSpec) -> None:
     os.setpgrp()  # the parent kills the whole group, children of student code included
     output = _confine(spec)
     submission: ModuleType | None = None
-    import_error: dict | None = None
+    import_error: WorkerError | None = None
     harness: dict[tuple[str, str], Any] = {}
     if not spec.trusted:
         try:
@@ -151,21 +134,18 @@ def serve(conn, spec: WorkerSpec) -> None:
         if import_error is None:
             import_error = _tampered(harness)
         if import_error is not None:
-            reply = {"ok": False, "error": import_error}
+            reply = Reply(error=import_error)
         else:
             reply = _run(submission, request, spec)
             import_error = _tampered(harness)
             if import_error is not None:  # what it returned may be forged
-                reply = {"ok": False, "error": import_error}
-        reply["output"] = _take_output(output)
-        reply["seconds"] = time.perf_counter() - started
+                reply = Reply(error=import_error)
+        reply = dataclasses.replace(reply, output=_take_output(output),
+                                    seconds=time.perf_counter() - started)
         try:
-            data = wire.dumps(reply)
+            data = wire.dump_reply(reply)
         except Exception as exc:  # noqa: BLE001 - reported, never raised
-            data = wire.dumps(
-                {"ok": False, "error": _describe(exc, spec, kind=ErrorKind.UNSENDABLE),
-                 "output": ""}
-            )
+            data = wire.dump_reply(Reply(error=_describe(exc, spec, kind=ErrorKind.UNSENDABLE)))
         conn.send_bytes(data)
 
 
@@ -223,7 +203,8 @@ def _harness(exercise: str) -> dict[tuple[str, str], Any]:
             for attribute, value in list(module.__dict__.items())}
 
 
-def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules) -> dict | None:
+def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules,
+              ) -> WorkerError | None:
     """A tampering error when something in the harness was rebound or removed."""
     for (name, attribute), value in harness.items():
         module = modules.get(name)
@@ -236,7 +217,7 @@ def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules) 
 _MISSING = object()
 
 
-def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None]:
+def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, WorkerError | None]:
     if spec.module_path is None:
         return None, _error(ErrorKind.MISSING_MODULE,
                             f"no {spec.exercise}.py in the graded directory")
@@ -256,8 +237,8 @@ def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, dict | None
     except BaseException as exc:  # noqa: BLE001 - any failure of student code is reported
         sys.modules.pop(spec.exercise, None)
         error = _describe(exc, spec, kind=ErrorKind.IMPORT)
-        error["message"] = f"could not import {spec.exercise}.py: {error['message']}"
-        return None, error
+        return None, dataclasses.replace(
+            error, message=f"could not import {spec.exercise}.py: {error.message}")
     for owner, message in spec.findings.by_hand:
         if hasattr(module, owner):
             setattr(module, owner, _refusing(message))
@@ -274,22 +255,22 @@ def _refusing(message: str):
     return refuse
 
 
-def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> dict:
+def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> Reply:
     try:
         probe = getattr(importlib.import_module(request.probe_module), request.probe_name)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as such
-        return {"ok": False, "error": _error(ErrorKind.INTERNAL, repr(exc))}
+        return Reply(error=_error(ErrorKind.INTERNAL, repr(exc)))
     _seed(request.seed)
     try:
         value = probe(submission, request.case, request.device)
         _sync(request.device)
         plain = wire.to_plain(value)
     except BaseException as exc:  # noqa: BLE001 - SystemExit included: reported, not obeyed
-        return {"ok": False, "error": _describe(exc, spec, submission=submission)}
+        return Reply(error=_describe(exc, spec, submission=submission))
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    return {"ok": True, "value": plain}
+    return Reply(value=plain)
 
 
 def _seed(seed: int) -> None:
@@ -305,7 +286,7 @@ def _sync(device: str) -> None:
 
 def _describe(
     exc: BaseException, spec: WorkerSpec, *, kind: ErrorKind | None = None, submission=None
-) -> dict:
+) -> WorkerError:
     """A student-readable account of an exception: kind, message, student frames only."""
     if kind is None:
         kind = _classify(exc, submission)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from grader import forkserver
 from grader import sandbox as sandbox_module
 from grader.sandbox import WAIT_CEILING, Sandbox
-from grader.worker import ErrorKind
+from grader.wire import ErrorKind
 from tests.probes import mcc as mcc_probes
 
 CASE = {"y_true": [0, 1], "y_pred": [0, 1]}
