@@ -31,7 +31,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import tempfile
 import tomllib
 from collections import Counter
@@ -43,6 +42,7 @@ from pathlib import Path, PurePosixPath
 import grader
 from grader import ROOT
 from grader.exercises import declared_points, exercise_names
+from grader.git import git_or_none
 from grader.grading import GraderError, UsageError, grade
 from grader.options import GradingOptions
 from grader.results import ExerciseResult, ExerciseStatus, RunOutcome
@@ -150,19 +150,19 @@ def fingerprint(environment: dict) -> str:
 
 def student_id(folder: Path) -> str | None:
     """The student's git email: what their commits carry, so verify can match the two."""
-    email = (_git(folder, "config", "user.email") or b"").decode().strip()
+    email = (git_or_none(folder, "config", "user.email") or b"").decode().strip()
     return email or None
 
 
 def where_committed(module: Path, content: bytes) -> tuple[str, str | None]:
     """The module's path in its git repository, and HEAD when HEAD holds exactly `content`;
     outside git, ("<folder>/<name>", None)."""
-    top = _git(module.parent, "rev-parse", "--show-toplevel")
+    top = git_or_none(module.parent, "rev-parse", "--show-toplevel")
     if top is None:
         return f"{module.parent.name}/{module.name}", None
     path = module.resolve().relative_to(Path(top.decode().strip()).resolve()).as_posix()
-    head = _git(module.parent, "rev-parse", "HEAD")
-    committed = _git(module.parent, "cat-file", "blob", f"HEAD:{path}")
+    head = git_or_none(module.parent, "rev-parse", "HEAD")
+    committed = git_or_none(module.parent, "cat-file", "blob", f"HEAD:{path}")
     return path, head.decode().strip() if head and committed == content else None
 
 
@@ -271,7 +271,7 @@ def receipt_text(receipt: dict, path: Path) -> str:
 
 def _shown(path: Path) -> str:
     """The path as the student types it in their repository: relative to its top."""
-    top = _git(path.parent, "rev-parse", "--show-toplevel")
+    top = git_or_none(path.parent, "rev-parse", "--show-toplevel")
     try:
         return path.resolve().relative_to(Path(top.decode().strip()).resolve()).as_posix()
     except (AttributeError, ValueError):  # not in a git repository
@@ -499,7 +499,7 @@ def _identity_problem(receipt: dict, submission: Path, authors: set[str],
 
 def _authors(submission: Path) -> set[str]:
     """The emails on the submission's commits: a student's receipt carries theirs."""
-    out = _git(submission, "rev-list", "--all", "--format=%ae", ceiling=submission.parent)
+    out = git_or_none(submission, "rev-list", "--all", "--format=%ae", ceiling=submission.parent)
     lines = out.decode(errors="replace").splitlines() if out else []
     return {line.strip().lower() for line in lines if line and not line.startswith("commit ")}
 
@@ -510,11 +510,11 @@ def _find_file(submission: Path, receipt: dict) -> tuple[bytes | None, str]:
     current = submission / file
     if current.is_file() and sha256(current.read_bytes()) == wanted:
         return current.read_bytes(), "the current file"
-    history = _git(submission, "rev-list", "--all", "--", file, ceiling=submission.parent)
+    history = git_or_none(submission, "rev-list", "--all", "--", file, ceiling=submission.parent)
     commits = [receipt["commit"]] if receipt["commit"] else []
     commits += history.decode().split() if history else []
     for commit in dict.fromkeys(commits):
-        content = _git(submission, "cat-file", "blob", f"{commit}:{file}",
+        content = git_or_none(submission, "cat-file", "blob", f"{commit}:{file}",
                        ceiling=submission.parent)
         if content is not None and sha256(content) == wanted:
             now = "the current file differs" if current.is_file() else "the file is gone now"
@@ -568,18 +568,3 @@ def verdicts_summary(verdicts: list[Verdict]) -> str:
     lines += [f"  {v.submission}/{v.receipt}: {v.status} ({v.detail})"
               for v in verdicts if v.status != VERIFIED]
     return "\n".join(lines)
-
-
-def _git(cwd: Path, *args: str, ceiling: Path | None = None) -> bytes | None:
-    """A git command's output, or None when it fails (no git, not a repository, ...).
-
-    ceiling: stop looking for the repository there, so that a submission folder that is not
-    a repository never reads the history of one around it. Only plumbing commands run on a
-    student's repository: they run no hooks, pagers or signature programs it may configure.
-    """
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(ceiling.resolve())} if ceiling else None
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True,
-                              check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None

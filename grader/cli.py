@@ -11,7 +11,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from grader import ROOT, batch, confinement, release, reports, warm
+from grader import ROOT, batch, confinement, environment, release, reports, warm
 from grader.exercises import exercise_names
 from grader.grading import (
     GraderError,
@@ -174,7 +174,7 @@ def _release_command(args: argparse.Namespace) -> int:
     manifest = release.build(args.dest, replace=args.replace, check=args.self_check,
                              repository=True, notes_url=args.notes_url)
     print(f"built the student release in {args.dest} ({time.perf_counter() - started:.0f} s)\n"
-          f"version {release.release_version(manifest)}; reference results recorded on "
+          f"version {environment.release_version(manifest)}; reference results recorded on "
           f"{', '.join(manifest['devices'])}; "
           + ("it passes its own make test; " if args.self_check else "")
           + f"committed as the course in {args.dest}/.git")
@@ -197,7 +197,7 @@ def _gradescope_command(args: argparse.Namespace) -> int:
     path = args.out or gradescope.DEFAULT_ZIP
     manifest = gradescope.build_zip(path, args.exercise)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), release "
-          f"{release.release_version(manifest)}, grading {', '.join(manifest['exercises'])}; "
+          f"{environment.release_version(manifest)}, grading {', '.join(manifest['exercises'])}; "
           "upload it as the autograder, base image "
           "Ubuntu 24.04 (see README)")
     return 0

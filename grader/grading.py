@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, environment, release, reports
+from grader import ROOT, environment, reports
 from grader.exercises import declared_points, exercise_names, suite_path
 from grader.options import DEFAULTS, GradingOptions
 from grader.plugin import STATE, GradingState, SuiteError
@@ -60,7 +60,7 @@ def grade(
     if save_reference is not None:
         state.reference.save(save_reference, _recorded_devices(state))
     env = environment.describe(state.devices)
-    hidden = (release.installed() or {}).get("hidden_points", {})
+    hidden = (environment.installed() or {}).get("hidden_points", {})
     return [
         state.result(target.resolve(), exercises, env, started_at, seconds, hidden)
         for target in targets

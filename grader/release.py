@@ -32,10 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
+from grader.environment import MANIFEST, release_version, source_commit
 from grader.exercises import exercise_files, exercise_names, marked_checks, marks_of
+from grader.git import GitError, git
 from grader.stubs import expected_stubs
 
-MANIFEST = "release.json"
 TEMPLATES = ROOT / "release"
 # Tracked files shipped as they are, by folder; grader/tests (self-tests, mutants) stays here.
 SHIPPED = ("grader/", "tests/", "data/", "programs/", "requirements.txt", "pyproject.toml",
@@ -62,25 +63,6 @@ class ReleaseError(Exception):
     """The release could not be built; the message says why and what to do."""
 
 
-def installed() -> dict | None:
-    """The manifest of the release this checkout is, or None in the instructor's repository."""
-    path = ROOT / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def source_commit(root: Path = ROOT) -> str | None:
-    """The commit of a git checkout, with "-dirty" when tracked files differ from it."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("-dirty" if dirty else "")
-
-
 def strip_hidden(source: str) -> tuple[str, float]:
     """A suite's text without its `@pytest.mark.hidden` checks, and their points."""
     lines = source.splitlines(keepends=True)
@@ -102,9 +84,8 @@ def strip_hidden(source: str) -> tuple[str, float]:
 
 def tracked_files(root: Path = ROOT) -> list[str]:
     try:
-        out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
-                             check=True).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
+        out = git(root, "ls-files", "-z")
+    except GitError as exc:
         raise ReleaseError(f"{root} is not a git checkout: the release ships tracked files "
                            "only") from exc
     return sorted(name for name in out.decode().split("\0") if name)
@@ -274,24 +255,16 @@ def self_check(folder: Path, python: str = sys.executable) -> str:
 def _commit(dest: Path, message: str, kept: list[str]) -> None:
     """Commit everything the release owns in `dest` as the course (a first commit makes the
     repository); a stub a student edited stays as it is, uncommitted."""
-    def git(*args: str) -> None:
-        process = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=dest,
-                                 capture_output=True, text=True,
-                                 env={**os.environ, **COURSE_AUTHOR})
-        if process.returncode != 0:
-            raise ReleaseError(f"git {args[0]} failed in {dest}: {process.stderr.strip()}")
+    def as_course(*args: str) -> None:
+        try:
+            git(dest, "-c", "commit.gpgsign=false", *args, env=COURSE_AUTHOR)
+        except GitError as exc:
+            raise ReleaseError(f"git {args[0]} failed in {dest}: {exc}") from exc
 
     if not (dest / ".git").exists():
-        git("init", "--quiet", "--initial-branch=main")
-    git("add", "--all", "--", ".", *(f":(exclude){name}" for name in kept))
-    git("commit", "--quiet", "--no-verify", "-m", message)
-
-
-def release_version(manifest: dict) -> str:
-    """How a release names itself: the instructor commit and the recordings' hash."""
-    commit = manifest.get("commit") or "unknown"
-    return f"{commit[:12]}{'-dirty' if commit.endswith('-dirty') else ''} " \
-           f"(recordings {manifest['recordings'][:12]})"
+        as_course("init", "--quiet", "--initial-branch=main")
+    as_course("add", "--all", "--", ".", *(f":(exclude){name}" for name in kept))
+    as_course("commit", "--quiet", "--no-verify", "-m", message)
 
 
 def _previous_release(dest: Path, replace: bool) -> dict | None:

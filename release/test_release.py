@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from grader import ROOT, release, wire
+from grader import ROOT, environment, wire
 from grader.exercises import compares_with_reference, exercise_names
 from grader.reference import RECORDINGS, read_manifest, recordings_hash
 
@@ -17,9 +17,9 @@ def test_every_exercise_has_intact_recordings():
     one whose checks compute their own answers (an oracle in the suite) needs none."""
     manifest = read_manifest()
     assert manifest is not None, "tests/recordings/manifest.json is missing"
-    assert manifest["sha256"] == release.installed()["recordings"] == recordings_hash(
+    assert manifest["sha256"] == environment.installed()["recordings"] == recordings_hash(
         manifest["exercises"])
-    assert exercise_names() == release.installed()["exercises"]
+    assert exercise_names() == environment.installed()["exercises"]
     assert set(manifest["exercises"]) == {name for name in exercise_names()
                                           if compares_with_reference(name)}
     for name, entry in manifest["exercises"].items():
@@ -47,4 +47,4 @@ def test_a_submission_that_has_not_started_is_graded(tmp_path):
     assert results["score"] == 0
     assert {e["status"] for e in results["extra_data"]["exercises"].values()} == {"not started"}
     assert results["extra_data"]["environment"]["release"]["recordings"] == (
-        release.installed()["recordings"])
+        environment.installed()["recordings"])

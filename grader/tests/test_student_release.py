@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, checkoff, release
+from grader import ROOT, checkoff, environment, release
 from grader.exercises import compares_with_reference
 from grader.reference import DeviceNotRecorded, RecordedReference, ReferenceUnavailable
 from grader.reports import gradescope, table
@@ -95,9 +95,9 @@ def test_release_states_its_version():
     manifest = json.loads((dest / "release.json").read_text())
     recordings = json.loads((dest / "tests" / "recordings" / "manifest.json").read_text())
     assert manifest["recordings"] == recordings["sha256"]
-    assert manifest["commit"].startswith(release.source_commit().removesuffix("-dirty"))
+    assert manifest["commit"].startswith(environment.source_commit().removesuffix("-dirty"))
     readme = (dest / "README.md").read_text()
-    assert release.release_version(manifest) in readme
+    assert environment.release_version(manifest) in readme
     assert "solutions" not in readme and "mutant" not in readme.lower()
     assert "make grade" in readme and "| exercise |" in readme
 
