@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from grader import ROOT
-from grader.warm import session_members
+from grader.course.warm import session_members
 
 SUBMISSIONS = 8
 

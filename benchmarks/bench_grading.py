@@ -12,7 +12,7 @@ import time
 
 from grader import ROOT
 from grader.exercises import exercise_names
-from grader.sandbox import Sandbox
+from grader.isolation.sandbox import Sandbox
 from tests.probes import mcc as mcc_probes
 
 
@@ -31,7 +31,7 @@ def grading_cpu_seconds(target: str, *args: str) -> float:
     """CPU seconds (user + system) of one grading: the grader's, the fork server's and its
     workers' (which the fork server reaps). The grader leaves its fork server to exit on its
     own: this process adopts it (a child subreaper) and reaps it, so that its CPU counts."""
-    import grader.subreaper  # noqa: F401 - on import, this process becomes a subreaper
+    import grader.isolation.subreaper  # noqa: F401 - on import, this process becomes a subreaper
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "grader", "grade", "--target", target, "--device",

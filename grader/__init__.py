@@ -1,4 +1,7 @@
-"""The grading engine: a pytest plugin, a sandbox for student code, reports and a CLI.
+"""The grading engine, in three wings by process boundary, lower to higher: `isolation` (what
+runs in or talks to an untrusted worker), `judging` (the grading API and pytest plugin that
+turn suites into scores), `course` (class batches, checkoffs, release, Gradescope, reports of
+a class); `cli` on top, and `exercises` and `git` below all. A wing imports only lower ones.
 
 It holds no exercise logic: the grading suites live in `tests/`, the exercises in
 `exercises/` (student stubs) and `solutions/` (the reference).

@@ -2,7 +2,7 @@ import atexit
 import os
 import sys
 
-from grader import forkserver
+from grader.isolation import forkserver
 
 # Before grader.cli imports torch: the fork server's imports then overlap this process's.
 forkserver.start_early(sys.argv[1:])

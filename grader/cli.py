@@ -11,9 +11,12 @@ import time
 from functools import partial
 from pathlib import Path
 
-from grader import ROOT, batch, confinement, environment, release, reports, warm
+from grader import ROOT
+from grader.course import batch, release, warm
 from grader.exercises import exercise_names
-from grader.grading import (
+from grader.isolation import confinement
+from grader.judging import environment, reports
+from grader.judging.grading import (
     GraderError,
     UsageError,
     checked_exercises,
@@ -21,8 +24,8 @@ from grader.grading import (
     grade,
     record,
 )
-from grader.options import DEVICE_CHOICES, GradingOptions, add_flags
-from grader.reference import RECORDINGS
+from grader.judging.options import DEVICE_CHOICES, GradingOptions, add_flags
+from grader.judging.reference import RECORDINGS
 
 DEFAULT_OUT = ROOT / "build" / "grade"
 
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--csv", type=Path, default=Path("checkoffs.csv"), metavar="PATH",
                    help="where the verdicts go (default checkoffs.csv)")
     commands.add_parser("serve", help="run grader commands sent by a class batch or the "
-                        "self-tests, one after another in this warm process (grader.warm)")
+                        "self-tests, one after another in this warm process (grader.course.warm)")
     args = parser.parse_args(argv)
     try:
         if args.command == "checkoff":
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return warm.serve(main)
         if args.command == "stubs":
-            from grader import stubs
+            from grader.course import stubs
 
             return stubs.main(check=args.check)
         if args.command == "release":
@@ -187,7 +190,7 @@ def _release_command(args: argparse.Namespace) -> int:
 
 
 def _gradescope_command(args: argparse.Namespace) -> int:
-    from grader import gradescope
+    from grader.course import gradescope
 
     if args.command == "gradescope-run":
         _warn_if_unconfined()
@@ -228,7 +231,7 @@ def _write_gradebook(out: Path, roster: list[batch.Student] | None) -> Path:
 def _report_command(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         raise UsageError(f"{args.out} is not a directory of graded students")
-    from grader import class_report, similarity  # matplotlib and copydetect: only here
+    from grader.course import class_report, similarity  # matplotlib and copydetect: only here
 
     roster = _roster(args.roster)
     threshold = args.similarity_threshold
@@ -310,7 +313,7 @@ def _progress_line(stream):
 
 
 def _checkoff_command(args: argparse.Namespace) -> int:
-    from grader import checkoff
+    from grader.course import checkoff
 
     if args.action == "verify":
         _warn_if_unconfined()

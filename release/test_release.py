@@ -7,9 +7,11 @@ import json
 import subprocess
 import sys
 
-from grader import ROOT, environment, wire
+from grader import ROOT
 from grader.exercises import compares_with_reference, exercise_names
-from grader.reference import RECORDINGS, read_manifest, recordings_hash
+from grader.isolation import wire
+from grader.judging import environment
+from grader.judging.reference import RECORDINGS, read_manifest, recordings_hash
 
 
 def test_every_exercise_has_intact_recordings():

@@ -5,4 +5,4 @@
 `python -m grader` loads the same plugin itself; loaded twice, pytest registers it once.
 """
 
-pytest_plugins = ["grader.plugin"]
+pytest_plugins = ["grader.judging.plugin"]

@@ -13,7 +13,7 @@ import torch
 from hypothesis import example, given, settings
 
 from data.synthetic_gene_expression import TRUE_MODEL
-from grader.judge import (
+from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,

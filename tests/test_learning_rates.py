@@ -21,7 +21,7 @@ import torch._dynamo  # noqa: F401
 from hypothesis import example, given, settings
 from torch.optim import lr_scheduler
 
-from grader.judge import (
+from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,

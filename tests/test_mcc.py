@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from sklearn.metrics import confusion_matrix
 from sklearn.metrics import matthews_corrcoef as sklearn_mcc
 
-from grader.judge import (
+from grader.judging.judge import (
     assert_close,
     expect_dict,
     expect_float,

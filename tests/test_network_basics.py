@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from hypothesis import example, given, settings
 
-from grader.judge import (
+from grader.isolation.wire import Returned
+from grader.judging.judge import (
     assert_close,
     describe_type,
     expect_tensor,
@@ -20,7 +21,6 @@ from grader.judge import (
     known_mistake,
     per_case,
 )
-from grader.wire import Returned
 from tests import strategies
 from tests.probes import network_basics as probes
 

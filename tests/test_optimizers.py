@@ -22,7 +22,7 @@ import torch
 import torch._dynamo  # noqa: F401
 from hypothesis import example, given, settings
 
-from grader.judge import (
+from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,

@@ -16,7 +16,8 @@ from Bio.SeqUtils.ProtParamData import DIWV, kd
 from hypothesis import example, given, settings
 
 from data.amino_acids import AMINO_ACIDS
-from grader.judge import (
+from grader.isolation.wire import Returned
+from grader.judging.judge import (
     agrees,
     assert_close,
     expect_raises,
@@ -26,7 +27,6 @@ from grader.judge import (
     per_case,
     tolerance,
 )
-from grader.wire import Returned
 from tests import strategies
 from tests.probes import protein_features as probes
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import example, given, settings
 
-from grader.judge import (
+from grader.judging.judge import (
     assert_close,
     expect_float,
     expect_history,

@@ -16,7 +16,8 @@ from hypothesis import example, given, settings
 from sklearn.metrics import roc_auc_score
 
 from data.amino_acids import AMINO_ACIDS
-from grader.judge import (
+from grader.isolation.wire import Returned
+from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,
@@ -29,7 +30,6 @@ from grader.judge import (
     scalar_close,
     show,
 )
-from grader.wire import Returned
 from tests import strategies
 from tests.probes import padded_batch
 from tests.probes import solubility as probes

@@ -17,7 +17,8 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 
-from grader.judge import (
+from grader.isolation.wire import Returned
+from grader.judging.judge import (
     assert_close,
     expect_dict,
     expect_float,
@@ -31,7 +32,6 @@ from grader.judge import (
     scalar_close,
     show,
 )
-from grader.wire import Returned
 from tests import strategies
 from tests.probes import variant_classifier as probes
 

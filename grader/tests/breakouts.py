@@ -6,7 +6,7 @@ the grading: write the checkout, signal the grader, leave processes behind (it m
 full marks, and change nothing). Each is graded in a copy of the checkout.
 
 They test the confinement, so they pass the judge's reading of their source
-(grader.source_rules) as an attacker would: the checkout's path written out (it is known:
+(grader.isolation.source_rules) as an attacker would: the checkout's path written out (it is known:
 /autograder/source on Gradescope), and what that reading refuses hidden in exec().
 
 The *snoops* (issue 30) hide all they do from any reading of the source: their attack is

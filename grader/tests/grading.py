@@ -27,9 +27,9 @@ import pytest
 import torch
 
 from grader import ROOT
+from grader.course.release import tracked_files
+from grader.course.warm import CommandResult, WarmGrader
 from grader.exercises import exercise_names, marked_checks, suite_path
-from grader.release import tracked_files
-from grader.warm import CommandResult, WarmGrader
 from solutions.variants import DEFAULT_MINIMUMS, Variant
 
 # (exercise, mutant, rule): the known mutants that take a shortcut their exercise's by-hand
@@ -78,7 +78,7 @@ def run_grader(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
     """`python -m grader ARGS`; env: variables to set on top of this process's.
 
     In this checkout or the test run's student release, with no variable set, the command
-    runs in a warm grader kept for the test run (`grader.warm`): it prints and exits as a
+    runs in a warm grader kept for the test run (`grader.course.warm`): it prints and exits as a
     fresh process would, without paying the seconds of imports each time.
     """
     if env is None and Path(cwd) in (ROOT, _cache_folder() / "release"):

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import ROOT, checkoff
+from grader import ROOT
+from grader.course import checkoff
 from grader.exercises import declared_points
-from grader.grading import UsageError
-from grader.results import ExerciseResult
+from grader.judging.grading import UsageError
+from grader.judging.results import ExerciseResult
 from grader.tests.grading import run_grader
 
 pytestmark = pytest.mark.xdist_group("checkoff")

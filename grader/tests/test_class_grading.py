@@ -27,7 +27,7 @@ import jsonschema
 from ruamel.yaml import YAML
 
 from grader import ROOT
-from grader.batch import gradebook
+from grader.course.batch import gradebook
 from grader.exercises import declared_points, exercise_files, exercise_names
 from grader.tests.grading import graded, run_grader, variants
 
@@ -148,8 +148,8 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
 GRADE_IN_A_SUBREAPER = """
 import ctypes, json, os, resource, sys
 from pathlib import Path
-from grader import batch
-from grader.options import GradingOptions
+from grader.course import batch
+from grader.judging.options import GradingOptions
 ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 batch.grade_class(submissions=Path(sys.argv[1]), out=Path(sys.argv[2]),
                   exercises=["mcc", "autograd_basics"],
@@ -301,8 +301,8 @@ def test_a_warm_grader_passes_nothing_from_one_student_to_the_next(tmp_path):
     file in its temporary folder, a detached daemon), then a correct one in the same warm
     grader: the second gets full marks, and its module would refuse to import had it seen
     any of it."""
-    from grader.batch import grade_class
-    from grader.options import GradingOptions
+    from grader.course.batch import grade_class
+    from grader.judging.options import GradingOptions
 
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     for student, extra in (("a_polluter", POLLUTES), ("b_canary", SEES_POLLUTION)):

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, class_report
 from grader.cli import main
-from grader.results import Fault
-from grader.similarity import LARGEST, MARK_START, REFERENCE, similar_pairs
+from grader.course import batch, class_report
+from grader.course.similarity import LARGEST, MARK_START, REFERENCE, similar_pairs
+from grader.judging.results import Fault
 from grader.tests.grading import graded, variants
 from solutions.similar import write_modules
 

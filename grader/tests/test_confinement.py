@@ -29,11 +29,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, confinement
+from grader import ROOT
+from grader.isolation import confinement
+from grader.isolation.wire import printable
 from grader.tests.breakouts import DAEMON_NAME, breakouts, snoop_source, snoops
 from grader.tests.grading import copy_of_checkout, failing_checks, run_grader
 from grader.tests.test_student_release import solution_lines
-from grader.wire import printable
 
 AVAILABLE = confinement.available()
 CONFINED = pytest.mark.skipif(
@@ -47,10 +48,11 @@ ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1", "GITHUB_TOKEN": SECRET}
 # reads: the worker may read everything; network: seccomp lets sockets be made; cpuinfo:
 # the allowlist lacks an entry a worker needs (the trace test must notice).
 SWITCHES = {
-    "reads": ("grader/worker.py", "readable=confinement.allowlist(ROOT, module)",
+    "reads": ("grader/isolation/worker.py", "readable=confinement.allowlist(ROOT, module)",
               "readable=[Path('/')]"),
-    "network": ("grader/confinement.py", "for nr in (*network, *metadata)", "for nr in metadata"),
-    "cpuinfo": ("grader/confinement.py", '"/proc/cpuinfo", ', ""),
+    "network": ("grader/isolation/confinement.py", "for nr in (*network, *metadata)",
+                "for nr in metadata"),
+    "cpuinfo": ("grader/isolation/confinement.py", '"/proc/cpuinfo", ', ""),
 }
 # Planted where an instructor keeps files: beside the checkout, and in the home folder.
 PLANTED_PIN = "pin-beside-the-checkout-5be1"
@@ -343,7 +345,8 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
         elif pid in locked and re.search(r"= -1 E(ACCES|PERM) ", call):
             refused.add(re.search(r'"([^"]*)"', call).group(1))
     assert len(locked) >= len(list((tmp_path / "reference").glob("*.py")))
-    # Python's path finder lists the checkout's root, which stays hidden (grader.forkserver).
+    # Python's path finder lists the checkout's root, which stays hidden (see the fork
+    # server's PRELOAD).
     assert refused - {str(checkout.resolve())} == set()
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["score"] == sum(test["max_score"] for test in results["tests"]), \

@@ -12,11 +12,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader import ROOT, forkserver
+from grader import ROOT
 from grader.exercises import declared_points, exercise_names
-from grader.grading import checks_left_out
-from grader.results import ExerciseResult, SubmissionResult
-from grader.sandbox import Sandbox
+from grader.isolation import forkserver
+from grader.isolation.sandbox import Sandbox
+from grader.judging.grading import checks_left_out
+from grader.judging.results import ExerciseResult, SubmissionResult
 from grader.tests.grading import (
     check_name,
     copy_of_checkout,

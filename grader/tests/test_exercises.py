@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader import ROOT
+from grader.course.release import tracked_files
 from grader.exercises import (
     EXERCISE_FILES,
     OPTIONAL_EXERCISE_FILES,
@@ -20,7 +21,6 @@ from grader.exercises import (
     exercise_files,
     suite_path,
 )
-from grader.release import tracked_files
 from grader.tests.grading import (
     BY_HAND_MUTANTS,
     check_name,

@@ -3,10 +3,10 @@ waits forever is still stopped."""
 
 from __future__ import annotations
 
-from grader import forkserver
-from grader import sandbox as sandbox_module
-from grader.sandbox import WAIT_CEILING, Sandbox
-from grader.wire import ErrorKind
+from grader.isolation import forkserver
+from grader.isolation import sandbox as sandbox_module
+from grader.isolation.sandbox import WAIT_CEILING, Sandbox
+from grader.isolation.wire import ErrorKind
 from tests.probes import mcc as mcc_probes
 
 CASE = {"y_true": [0, 1], "y_pred": [0, 1]}

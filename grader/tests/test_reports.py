@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.reports import WIDTH, table
-from grader.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
+from grader.judging.reports import WIDTH, table
+from grader.judging.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
 
 LONG_TITLE = ("train_secondary_structure: train mode for training batches, eval mode without "
               "gradients for validation, every batch on the device")

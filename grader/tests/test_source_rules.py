@@ -1,4 +1,5 @@
-"""The judge's reading of a submission's source (grader.source_rules), and tampering at run time.
+"""The judge's reading of a submission's source (isolation.source_rules), and tampering at
+run time.
 
 By hand: a named class or function that refers to a library callable its exercise asks
 students to write, through any alias. Tampering: a submission that reaches into the grader
@@ -12,8 +13,9 @@ import json
 
 import pytest
 
-from grader import ROOT, by_hand, source_rules
+from grader import ROOT
 from grader.exercises import exercise_names
+from grader.isolation import by_hand, source_rules
 from grader.tests.grading import BY_HAND_MUTANTS, failing_checks, run_grader, variants
 
 SHORTCUTS = '''

@@ -6,7 +6,8 @@ import ast
 
 import pytest
 
-from grader import ROOT, stubs
+from grader import ROOT
+from grader.course import stubs
 
 
 def test_committed_stubs_are_generated():

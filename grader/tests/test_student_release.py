@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, checkoff, environment, release
+from grader import ROOT
+from grader.course import checkoff, release
+from grader.course.stubs import BEGIN, END, expected_stubs
 from grader.exercises import compares_with_reference
-from grader.reference import DeviceNotRecorded, RecordedReference, ReferenceUnavailable
-from grader.reports import gradescope, table
-from grader.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
-from grader.stubs import BEGIN, END, expected_stubs
+from grader.judging import environment
+from grader.judging.reference import DeviceNotRecorded, RecordedReference, ReferenceUnavailable
+from grader.judging.reports import gradescope, table
+from grader.judging.results import CheckResult, DeviceRun, ExerciseResult, SubmissionResult
 from grader.tests.grading import (
     asked_of_reference,
     graded,

@@ -6,7 +6,7 @@ re-seeds before every call and the reference's results are cached.
 
 This package's own module is the kit every exercise's probes share: spies that record
 what a submission did with a model, an optimizer or a loss, and the random protein
-batches they train on. A judge reads their records with `grader.judge` (`expect_modes`).
+batches they train on. A judge reads their records with `grader.judging.judge` (`expect_modes`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from grader.by_hand import ByHandViolation
+from grader.isolation.by_hand import ByHandViolation
 
 DTYPES = {"bool": torch.bool, "int32": torch.int32, "int64": torch.int64,
           "float32": torch.float32, "float64": torch.float64}
@@ -30,7 +30,7 @@ def raised(call, impl=None) -> dict:
 
     impl: the submission `call` runs; given, the report also says where in it the
     exception went (`functions`, outermost first; `where`, its lines; `arguments`, the
-    tensors the first was given), for `grader.judge.fail_raised`.
+    tensors the first was given), for `grader.judging.judge.fail_raised`.
     """
     try:
         return {"raised": None, "returned": call()}
@@ -39,7 +39,7 @@ def raised(call, impl=None) -> dict:
     except Exception as exc:  # noqa: BLE001 - the exception type is the observation
         outcome = {"raised": type(exc).__name__, "message": str(exc)[:200]}
         if impl is not None:
-            from grader.worker import student_frames
+            from grader.isolation.worker import student_frames
 
             frames = student_frames(exc, getattr(impl, "__file__", None))
             outcome.update(functions=list(frames.functions), where=list(frames.lines[-3:]),

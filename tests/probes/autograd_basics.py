@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from grader.by_hand import ByHand
+from grader.isolation.by_hand import ByHand
 from tests.probes import DTYPES, raised
 
 # The chain rule is the exercise: autograd may not stand in for manual_gradients (it may

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from grader.by_hand import ByHand
+from grader.isolation.by_hand import ByHand
 from tests.probes import SpySGD, plotted, raised
 
 SCHEDULE_FUNCTIONS = ("step_decay", "cosine_annealing", "warmup_cosine")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.by_hand import ByHand
+from grader.isolation.by_hand import ByHand
 from tests.probes import DTYPES, SpyClassifier, raised, solubility_batches
 
 # The MCC is the exercise: scikit-learn's may not stand in for it (it may check it, in tests).

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from grader.by_hand import ByHand
+from grader.isolation.by_hand import ByHand
 from tests.probes import (
     DTYPES,
     SpyClassifier,

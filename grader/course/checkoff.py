@@ -43,9 +43,9 @@ import grader
 from grader import ROOT
 from grader.exercises import declared_points, exercise_names
 from grader.git import git_or_none
-from grader.grading import GraderError, UsageError, grade
-from grader.options import GradingOptions
-from grader.results import ExerciseResult, ExerciseStatus, RunOutcome
+from grader.judging.grading import GraderError, UsageError, grade
+from grader.judging.options import GradingOptions
+from grader.judging.results import ExerciseResult, ExerciseStatus, RunOutcome
 
 FORMAT = "checkoff receipt 1"
 DEFAULT_RECEIPTS = ROOT / "checkoffs"

@@ -22,10 +22,11 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from grader import ROOT, reports
-from grader.batch import GradingStatus
-from grader.results import ExerciseStatus, Fault, RunOutcome
-from grader.similarity import REFERENCE, THRESHOLD, SimilarPair, similar_pairs
+from grader import ROOT
+from grader.course.batch import GradingStatus
+from grader.course.similarity import REFERENCE, THRESHOLD, SimilarPair, similar_pairs
+from grader.judging import reports
+from grader.judging.results import ExerciseStatus, Fault, RunOutcome
 
 SLOWEST = 10  # submissions listed by grading time
 SEARCH_DEPTH = 2  # folders below a student's folder searched for results.json (exports)

@@ -1,8 +1,8 @@
-"""Imported by the fork server only (`grader.forkserver.PRELOAD`): it becomes a child subreaper.
+"""Imported by the fork server only (`forkserver.PRELOAD`): it becomes a child subreaper.
 
 A process that a submission detaches (setsid, a double fork) would be re-parented to init
 and outlive the grader. With the fork server as subreaper it is re-parented there instead,
-where `grader.sandbox` finds every process that is not a live worker and kills it.
+where `grader.isolation.sandbox` finds every process that is not a live worker and kills it.
 """
 
 import atexit
@@ -23,10 +23,10 @@ if sys.platform == "linux":
 def _reap_before_exit(server: int = os.getpid()) -> None:
     """At the server's exit, kill what is left under it and wait for all of it, so that
     the CPU time of every worker counts in the server's children's time, and the server's
-    in the judge's (which waits for it: `grader.forkserver.stop`)."""
+    in the judge's (which waits for it: `grader.isolation.forkserver.stop`)."""
     if os.getpid() != server:  # a process forked from the server that exits normally
         return
-    from grader.sandbox import _parents  # cheap here: the server has imported torch
+    from grader.isolation.sandbox import _parents  # cheap here: the server has imported torch
 
     for pid, parent in _parents().items():
         if parent == server:

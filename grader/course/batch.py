@@ -2,7 +2,7 @@
 
 Each student's exercise modules are found (at the top of their folder, one folder down,
 or in a zip), copied into a staging folder, and graded by the slot's warm grader
-(`grader.warm`): one judging process and one preloaded fork server for all the students the
+(`grader.course.warm`): one judging process and one preloaded fork server for all the students the
 slot grades. Each student's workers are forked fresh, confined, and killed when that student
 is done; a grader error is tried once more in a fresh warm grader. As soon as a student is
 done, their reports are written atomically under `OUT/<id>/`:
@@ -36,11 +36,12 @@ from enum import StrEnum
 from pathlib import Path
 
 import grader
-from grader import ROOT, reports
+from grader import ROOT
+from grader.course.warm import WarmGrader, WarmGraderDied
 from grader.exercises import exercise_names
-from grader.options import DEFAULTS, GradingOptions
-from grader.results import ExerciseStatus
-from grader.warm import WarmGrader, WarmGraderDied
+from grader.judging import reports
+from grader.judging.options import DEFAULTS, GradingOptions
+from grader.judging.results import ExerciseStatus
 
 
 class GradingStatus(StrEnum):
@@ -165,7 +166,7 @@ def grade_class(*, submissions: Path, out: Path, roster: list[Student] | None = 
     """Grade every student of `submissions` into `out`; return this run's gradings.
 
     jobs: students graded at once, each slot by a warm grader that grades its students one
-    after another (`grader.warm`). only: (k, n) grades the k-th of n slices of the class (a
+    after another (`grader.course.warm`). only: (k, n) grades the k-th of n slices of the class (a
     cluster's array task). progress: called with (students done, students to do, seconds).
     """
     exercises = exercises or exercise_names()

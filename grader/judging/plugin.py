@@ -27,16 +27,18 @@ from hypothesis import HealthCheck, Phase, settings
 
 from grader import ROOT
 from grader.exercises import declared_points
-from grader.judge import CheckFailure, show
-from grader.options import GradingOptions, add_flags
-from grader.reference import (
+from grader.isolation.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
+from grader.isolation.wire import ErrorKind
+from grader.judging.judge import CheckFailure, show
+from grader.judging.options import GradingOptions, add_flags
+from grader.judging.reference import (
     SEED,
     DeviceNotRecorded,
     LiveReference,
     RecordedReference,
     open_reference,
 )
-from grader.results import (
+from grader.judging.results import (
     CallTime,
     CheckResult,
     DeviceRun,
@@ -45,8 +47,6 @@ from grader.results import (
     RunOutcome,
     SubmissionResult,
 )
-from grader.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
-from grader.wire import ErrorKind
 
 DEVICES = ("cpu", "cuda")
 NOT_SUBMITTED = "not submitted: the graded folder has no module for this exercise"

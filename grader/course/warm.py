@@ -118,8 +118,8 @@ def session_members(session: int) -> list[int]:
 def serve(main: Callable[[list[str]], int]) -> int:
     """The warm process: run each command read from stdin with `main`, answer on stdout."""
     # Here, not at the top: the controller imports this module and must stay light.
-    from grader import forkserver
-    from grader.sandbox import cpu_seconds
+    from grader.isolation import forkserver
+    from grader.isolation.sandbox import cpu_seconds
 
     def tree_cpu() -> float:
         own, waited = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,

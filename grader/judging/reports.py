@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.results import DeviceRun, ExerciseStatus, RunOutcome, SubmissionResult
+from grader.judging.results import DeviceRun, ExerciseStatus, RunOutcome, SubmissionResult
 
 STATUS_WIDTH = 12
 WIDTH = 80  # columns of the terminal the table must fit without wrapping

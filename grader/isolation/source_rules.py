@@ -6,7 +6,7 @@ module-level aliases (`Base = torch.optim.Adam`), then looked up among the modul
 judge has loaded, without importing anything the submission names: a re-export
 (`torch.optim.adam.Adam`) is the same callable as `torch.optim.Adam`.
 
-- By hand (`grader.by_hand.ByHand`): a class or function the rule names may not refer to
+- By hand (`grader.isolation.by_hand.ByHand`): a class or function the rule names may not refer to
   the library callables it lists, in its body, its bases or the module's functions and
   classes it refers to. The worker makes each such class or function raise the finding
   when a probe uses it, so the checks that run it fail, with the line and the rule.
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import by_hand
-from grader.by_hand import ByHand
+from grader.isolation import by_hand
+from grader.isolation.by_hand import ByHand
 
 GRADER_PACKAGES = ("grader", "tests", "solutions")
 # Ways to reach the grader's objects without naming them.

@@ -23,9 +23,10 @@ from typing import Any
 
 import torch
 
-from grader import ROOT, wire
-from grader.sandbox import DEFAULT_TIMEOUT, Outcome, Sandbox
-from grader.wire import ErrorKind
+from grader import ROOT
+from grader.isolation import wire
+from grader.isolation.sandbox import DEFAULT_TIMEOUT, Outcome, Sandbox
+from grader.isolation.wire import ErrorKind
 
 RECORDINGS = ROOT / "tests" / "recordings"
 SOLUTIONS = ROOT / "solutions"

@@ -2,7 +2,7 @@
 
 The CLI (`grader.cli`), checkoffs and Gradescope call these functions (a class batch runs the
 CLI in its warm graders). Each grade runs the grading suites in one pytest session
-(`grader.plugin`) in this process.
+(`grader.judging.plugin`) in this process.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import ROOT, environment, reports
+from grader import ROOT
 from grader.exercises import declared_points, exercise_names, suite_path
-from grader.options import DEFAULTS, GradingOptions
-from grader.plugin import STATE, GradingState, SuiteError
-from grader.reference import RECORDINGS, has_solutions, read_manifest
-from grader.results import SubmissionResult
+from grader.judging import environment, reports
+from grader.judging.options import DEFAULTS, GradingOptions
+from grader.judging.plugin import STATE, GradingState, SuiteError
+from grader.judging.reference import RECORDINGS, has_solutions, read_manifest
+from grader.judging.results import SubmissionResult
 
 
 class UsageError(Exception):
@@ -119,7 +120,7 @@ def _session(targets: list[Path], exercises: list[str], options: GradingOptions,
         *(f"--grade-target={target.resolve()}" for target in targets),
         *options.flags(prefix="grade-"),
         f"--rootdir={ROOT}",
-        "-p", "grader.plugin",
+        "-p", "grader.judging.plugin",
         "-p", "no:cacheprovider",
         "-p", "no:terminal",
         "-W", "ignore",

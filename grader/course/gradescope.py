@@ -16,9 +16,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from grader import ROOT, batch, release, reports
+from grader import ROOT
+from grader.course import batch, release
 from grader.exercises import exercise_names
-from grader.grading import grade
+from grader.judging import reports
+from grader.judging.grading import grade
 
 SCRIPTS = ROOT / "release" / "gradescope"
 LOCK = "requirements.lock"

@@ -4,7 +4,7 @@ One worker per (target directory, exercise) is forked from a fork server that ha
 already imported torch, so a fresh worker costs milliseconds. A call that runs past
 its time limit, or a worker that dies, costs only that call: the worker is dropped
 and the next call gets a fresh one. A dropped worker takes every process it started
-with it, detached ones too: the fork server is their subreaper (`grader.subreaper`).
+with it, detached ones too: the fork server is their subreaper (`grader.isolation.subreaper`).
 
 A call's time limit is on the CPU time its worker's process tree uses, so the same code
 gets the same grade on a busy machine. Code that sleeps or waits uses no CPU: it is
@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import by_hand, forkserver, source_rules, wire
-from grader.source_rules import SourceFindings
-from grader.wire import ErrorKind
-from grader.worker import OUTPUT_CAP, Request, WorkerSpec, serve
+from grader.isolation import by_hand, forkserver, source_rules, wire
+from grader.isolation.source_rules import SourceFindings
+from grader.isolation.wire import ErrorKind
+from grader.isolation.worker import OUTPUT_CAP, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # CPU seconds per call; checks that train ask for more
 STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)

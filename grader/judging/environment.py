@@ -14,9 +14,10 @@ import numpy
 import torch
 
 import grader
-from grader import ROOT, confinement
+from grader import ROOT
 from grader.git import GitError, git
-from grader.reference import SEED
+from grader.isolation import confinement
+from grader.judging.reference import SEED
 
 MANIFEST = "release.json"  # a release's manifest, at its root
 
@@ -43,7 +44,7 @@ def describe(devices: tuple[str, ...]) -> dict:
         "seed": SEED,
         "hypothesis_profile": "grading",
         "executable": sys.executable,
-        # What kept each submission's worker in (grader.confinement).
+        # What kept each submission's worker in (grader.isolation.confinement).
         "confinement": asdict(confinement.available()),
     }
 

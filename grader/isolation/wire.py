@@ -66,8 +66,8 @@ class ErrorKind(StrEnum):
     MISSING_MODULE = "missing_module"
     IMPORT = "import"  # importing the submission failed
     EXCEPTION = "exception"
-    BY_HAND = "by_hand"  # it used what the exercise asks it to write (grader.by_hand)
-    TAMPERING = "tampering"  # it reached into the grader (grader.source_rules): 0 for it
+    BY_HAND = "by_hand"  # it used what the exercise asks it to write (grader.isolation.by_hand)
+    TAMPERING = "tampering"  # it reached into the grader (grader.isolation.source_rules): 0 for it
     UNSENDABLE = "unsendable"  # what it returned is not plain data
     TIMEOUT = "timeout"  # found by the parent, as is CRASH
     CRASH = "crash"

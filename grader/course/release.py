@@ -32,10 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
-from grader.environment import MANIFEST, release_version, source_commit
+from grader.course.stubs import expected_stubs
 from grader.exercises import exercise_files, exercise_names, marked_checks, marks_of
 from grader.git import GitError, git
-from grader.stubs import expected_stubs
+from grader.judging.environment import MANIFEST, release_version, source_commit
 
 TEMPLATES = ROOT / "release"
 # Tracked files shipped as they are, by folder; grader/tests (self-tests, mutants) stays here.

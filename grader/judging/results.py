@@ -40,7 +40,7 @@ class ExerciseStatus(StrEnum):
 
 @dataclass
 class CallTime:
-    """How long one call into the submission took, against its limits (grader.sandbox)."""
+    """How long one call into the submission took, against its limits (grader.isolation.sandbox)."""
 
     wall_seconds: float
     cpu_seconds: float  # its worker's process tree's
@@ -57,9 +57,9 @@ class DeviceRun:
     outcome: RunOutcome
     message: str = ""
     seconds: float = 0.0
-    by_hand: str = ""  # the by-hand rule the submission broke here, for staff (grader.by_hand)
-    tampering: str = ""  # how it reached into the grader here (grader.source_rules)
-    hint: str = ""  # the known mistake the failure's symptom matched (grader.judge.fail)
+    by_hand: str = ""  # the by-hand rule the submission broke here, for staff (isolation.by_hand)
+    tampering: str = ""  # how it reached into the grader here (grader.isolation.source_rules)
+    hint: str = ""  # the known mistake the failure's symptom matched (grader.judging.judge.fail)
     fault: Fault | None = None
     cpu_seconds: float = 0.0  # used by the submission's calls
     longest_call: CallTime | None = None  # the submission's longest call

@@ -15,7 +15,7 @@ own user, so each untrusted worker locks itself in before it imports the submiss
   for an unconfined process), io_uring (which creates sockets without the socket call), and
   any change of file modes, owners or times.
 - A root worker drops every capability (it cannot chmod its way around, mount, or kill).
-- The fork server is a child subreaper (`grader.subreaper`): what a submission starts and
+- The fork server is a child subreaper (`grader.isolation.subreaper`): what a submission starts and
   detaches (setsid, double fork) is re-parented to it, where the judge finds and kills it.
 
 `available()` says what this machine gives; results.json carries it as `confinement`.

@@ -25,8 +25,8 @@ from grader.exercises import exercise_names
 # The checkout's packages that probes import (grader, tests, data) must be among them: a
 # confined worker may not list the checkout's root, so once the root has changed (a first
 # run creates .hypothesis/ or build/ there) Python cannot find a top-level package in it.
-PRELOAD = ("grader.subreaper", "grader.worker", "torch._inductor.config", "numpy",
-           "tests.probes", "data")
+PRELOAD = ("grader.isolation.subreaper", "grader.isolation.worker", "torch._inductor.config",
+           "numpy", "tests.probes", "data")
 # Imported too when an exercise that is graded imports them, in its stub or its probes: a
 # second or so each, which a checkoff of another exercise need not wait for.
 PRELOAD_IF_IMPORTED = ("sklearn.metrics", "matplotlib.figure")

@@ -2,7 +2,7 @@
 
 Every failure raises `CheckFailure` whose text says what was checked, on which case,
 what was expected, what came back, and a hint where the symptom matches a known
-mistake. Nothing here runs student code: values arrive as `grader.wire` data.
+mistake. Nothing here runs student code: values arrive as `grader.isolation.wire` data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from grader.wire import Foreign, Returned
+from grader.isolation.wire import Foreign, Returned
 
 # (rtol, atol) by dtype and device kind. GPU kernels reorder sums (TF32 is off in the
 # worker's deterministic mode, but reductions still differ), so they get more slack.

@@ -2,7 +2,7 @@
 
 It is the only place student code runs. Every call is re-seeded, so a probe's result
 is a function of (probe, case, device) alone, whatever ran before it. Results go
-back through `grader.wire`, errors as plain descriptions; the parent enforces the
+back through `grader.isolation.wire`, errors as plain descriptions; the parent enforces the
 time limit by killing the whole process group.
 """
 
@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader import ROOT, by_hand, confinement, wire
-from grader.source_rules import TAMPERING_ADVICE, SourceFindings
-from grader.wire import ErrorKind, Reply, WorkerError
+from grader import ROOT
+from grader.isolation import by_hand, confinement, wire
+from grader.isolation.source_rules import TAMPERING_ADVICE, SourceFindings
+from grader.isolation.wire import ErrorKind, Reply, WorkerError
 
 
 def _error(kind: ErrorKind, message: str, frames: str = "", *,
@@ -181,7 +182,7 @@ def _confine(spec: WorkerSpec) -> int:
 
 def _lock_in(spec: WorkerSpec) -> None:
     """Read only the allowlist, write only the worker's folder, no socket, signals scoped
-    (grader.confinement)."""
+    (grader.isolation.confinement)."""
     sys.dont_write_bytecode = True  # the submission's folder is read-only now
     module = Path(spec.module_path) if spec.module_path else None
     confinement.confine(readable=confinement.allowlist(ROOT, module),
@@ -191,8 +192,8 @@ def _lock_in(spec: WorkerSpec) -> None:
 # What a probe relies on in the worker: its own modules, the data loaders, the wire, the
 # builtins. A submission that rebinds any of it (to make a probe report the right answer)
 # is caught after the call. This is a check, not a wall: the wall is that the judge trusts
-# nothing the worker sends but plain data (grader.wire), and the confinement.
-HARNESS = ("tests.probes", "data", "grader.wire", "grader.by_hand", "builtins")
+# nothing the worker sends but plain data (grader.isolation.wire), and the confinement.
+HARNESS = ("tests.probes", "data", "grader.isolation.wire", "grader.isolation.by_hand", "builtins")
 
 
 def _harness(exercise: str) -> dict[tuple[str, str], Any]:

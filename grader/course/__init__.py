@@ -1,0 +1,6 @@
+"""The course wing: what serves a course around single grades.
+
+Class grading (`batch`, in warm graders: `warm`), checkoffs, the student release, Gradescope
+and Classroom, stubs, the class report and code similarity. It imports the judging and
+isolation wings; nothing imports it but the CLI.
+"""
