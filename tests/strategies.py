@@ -445,6 +445,20 @@ def split_labels(draw, max_classes: int = 3, max_size: int = 60) -> dict:
             "seeds": [seed, seed + 1, seed + 2]}
 
 
+
+# A train_model run on random data whose validation loss the probe scripts (val_script).
+PLATEAU_RUN = {"train": 6, "val": 4, "features": 2, "seed": 5, "lr": 0.5}
+
+
+@st.composite
+def validation_plateaus(draw) -> dict:
+    """A `PLATEAU_RUN` with 2-10 scripted validation losses (four values: plateaus and exact
+    ties with the best are common), as many epochs, and a patience of 0-3 or None."""
+    script = draw(st.lists(st.sampled_from((0.25, 0.5, 0.75, 1.0)), min_size=2, max_size=10))
+    return {**PLATEAU_RUN, "seed": draw(st.integers(0, 10_000)), "val_script": script,
+            "epochs": len(script), "patience": draw(st.sampled_from((0, 1, 2, 3, None)))}
+
+
 # --- learning_rates ------------------------------------------------------------------------
 
 # Multiples of 1/4 (exact in binary, and so are their products with the factors below);
