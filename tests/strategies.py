@@ -266,7 +266,7 @@ NETWORK_CONTAINERS = ("seq", "list", "dict", "block")
 @st.composite
 def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool = False,
              flat: bool = False, activations: tuple[str, ...] = NETWORK_ACTIVATIONS,
-             require: tuple[str, ...] = ()) -> dict:
+             require: tuple[str, ...] = (), shared: bool = False) -> dict:
     """A module tree for tests/probes/network_basics.build_network (its docstring: the nodes).
 
     body: a container of 1-3 steps nested up to 3 deep, runnable on `width` features
@@ -276,7 +276,9 @@ def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool 
     or the Linear is registered twice. With `flat` the root is an nn.Sequential or a custom
     module whose children are all layers (extras included): nothing is nested. `require`:
     activations that must occur (a name twice: twice), appended to the body's top level
-    when the draw lacks them.
+    when the draw lacks them. With `shared` (not `flat`), one of the body's activations is
+    registered once more, under another name of the body's top level, or in the extras at
+    depth 1 or 2 (`["again", k]`).
     """
     layers: list[tuple] = []  # ("linear", in, out) or (kind,), in build_network's order
 
@@ -349,12 +351,27 @@ def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool 
     for name in dict.fromkeys(require):
         missing = require.count(name) - repr([body, extras]).count(f"['{name}']")
         body[1] += [[name]] * max(missing, 0)
+    if shared and not flat and _activation_nodes(body):
+        again = ["again", draw(st.integers(0, _activation_nodes(body) - 1))]
+        where = draw(st.sampled_from(("body", "extras", "nested")))
+        if where == "body":
+            body[1].append(again)
+        else:
+            extras.append(again if where == "extras"
+                          else [draw(st.sampled_from(NETWORK_CONTAINERS)), [again]])
     if flat:
         body[1] += extras
         case["flat"] = True
     elif extras:
         case["extras"] = extras
     return case
+
+
+def _activation_nodes(node: list) -> int:
+    """How many activations a node of `networks` builds ([name]; ["again", k] builds none)."""
+    if len(node) == 1:
+        return 1
+    return sum(map(_activation_nodes, node[1])) if isinstance(node[1], list) else 0
 
 
 @st.composite
