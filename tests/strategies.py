@@ -221,8 +221,9 @@ def standard_sequence_batches(draw, max_batch: int = 5, min_length: int = 0,
 
 @st.composite
 def sequence_batches_with_unknowns(draw, max_batch: int = 4, max_length: int = 16) -> dict:
-    """1-4 non-empty strings of the 20 letters and X, U, O, B, Z, J; at least one of those."""
-    letter = st.sampled_from(AMINO_ACIDS * 2 + NON_STANDARD_LETTERS)
+    """1-4 non-empty strings of the 20 letters, X, U, O, B, Z, J and some lower-case letters;
+    at least one of those."""
+    letter = st.sampled_from(AMINO_ACIDS * 2 + NON_STANDARD_LETTERS + "acmkvy")
     sequence = st.text(alphabet=letter, min_size=1, max_size=max_length)
     sequences = draw(st.lists(sequence, min_size=1, max_size=max_batch).filter(
         lambda batch: any(set(s) - set(AMINO_ACIDS) for s in batch)))

@@ -197,9 +197,10 @@ def encoding_with(letter_index: dict[str, int], sequences: list[str], width: int
 @given(case=strategies.sequence_batches_with_unknowns())
 @example(case={"sequences": ["MKXLV", "BZ"]})
 @example(case={"sequences": ["XUOBZJ", "AXA"]})
+@example(case={"sequences": ["MKvL", "acY"]})
 @settings(max_examples=20)
 def test_encode_unknown_letters(check, case):
-    """encode_sequences: X, B, Z, J, U, O -> 21 in place (mask 1.0), nothing dropped"""
+    """encode_sequences: X, B, Z, J, U, O, lower case -> 21 in place (mask 1.0), none dropped"""
     sequences = case["sequences"]
     got = check.student(probes.encode_with_alphabet, case)
     letter_index, residue_mask = students_alphabet(got, case)
@@ -232,6 +233,10 @@ def test_encode_unknown_letters(check, case):
         else:
             hint = "any character outside AMINO_ACIDS -> 21, at its own position"
         b, i = (int(n) for n in ((indices != expected) & real).nonzero()[0])
+        letter = sequences[b][i]
+        if letter.islower() and int(indices[b, i]) == letter_index.get(letter.upper()):
+            hint = ("a lower-case letter is not in AMINO_ACIDS: it is unknown, 21, like any "
+                    "other character (do not upper-case it)")
         fail(f"encode_sequences: wrong index for letter {sequences[b][i]!r} at [{b}, {i}]",
              case=case, expected=int(expected[b, i]), got=int(indices[b, i]), hint=hint)
     if mask.shape[1] < longest or not bool((mask[:, :longest][real] == residue_mask).all()):

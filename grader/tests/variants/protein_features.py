@@ -67,6 +67,15 @@ MUTANTS = [
                   "    longest = max(map(len, sequences))\n"),),
         expect="dropping it shifts every later residue",
     ),
+    Variant(
+        name="upper_cases_letters",
+        description="upper-cases each sequence first: a lower-case letter is taken for the "
+                    "residue, not encoded as unknown",
+        replace=(("index_of.get(letter, UNKNOWN_INDEX)",
+                  "index_of.get(letter.upper(), UNKNOWN_INDEX)"),),
+        expect="do not upper-case it",
+        keeps=("test_encode_indices", "test_encode_mask"),
+    ),
     # --- global_features
     Variant(
         name="features_float32",
