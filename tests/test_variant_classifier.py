@@ -100,6 +100,7 @@ def test_logistic_regression_logits(check):
 @example(case={"logits": [0.25, 0.5, -1.0, 2.0, -0.25], "labels": [1, 1, 0, 1, 0],
                "dtype": "int64"})
 @example(case={"logits": [1.5, -0.75, 0.25], "labels": [1, 1, 0], "dtype": "bool"})
+@example(case={"logits": [-0.5], "labels": [0], "dtype": "float32"})  # a batch of one
 @settings(max_examples=12)
 def test_binary_accuracy(check, case):
     """binary_accuracy: the share of correct predictions, 1 where the logit is > 0"""
@@ -148,6 +149,7 @@ SMALL_CLASSES = {"labels": [0, 1, 1, 2, 2, 2, 0, 1, 2, 2], "val_fraction": 0.3,
 @given(case=strategies.split_labels())
 @example(case=SPLIT_EXAMPLE)
 @example(case=SMALL_CLASSES)
+@example(case={"labels": [1], "val_fraction": 0.25, "seeds": [4, 5, 6]})  # one sample
 @settings(max_examples=10)
 def test_split_disjoint_and_complete(check, case):
     """stratified_split: every sample in exactly one part, no index in both (no leak)"""
@@ -252,10 +254,7 @@ def losses_hint(name: str, got: list[float], expected: dict, device: str) -> str
     return None
 
 
-@pytest.mark.points(2)
-def test_train_model_history(check):
-    """train_model: the training and validation loss of every epoch, as Python floats"""
-    case = HISTORY_CASE
+def judge_history(check, case: dict) -> None:
     got, expected = check.both(probes.train_model, case)
     lists = expect_history(got["history"], "train_model's history", ("train_loss", "val_loss"),
                            epochs=case["epochs"], case=case)
@@ -270,6 +269,13 @@ def test_train_model_history(check):
                      hint=losses_hint(name, lists[name], reference, check.device)
                      or "each epoch: one step on the whole training set (zero_grad, forward, "
                      "loss, backward, step), then the validation loss")
+
+
+@pytest.mark.points(2)
+def test_train_model_history(check):
+    """train_model: the training and validation loss of every epoch, as Python floats"""
+    for case in (HISTORY_CASE, {**HISTORY_CASE, "train": 1, "val": 1}):  # and a batch of one
+        judge_history(check, case)
 
 
 @pytest.mark.points(1)

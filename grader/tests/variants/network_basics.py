@@ -1,5 +1,6 @@
 """Known mistakes and correct alternatives for the `network_basics` exercise."""
 
+from grader.tests.batch_of_one import Batched
 from grader.tests.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -309,3 +310,7 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {"EnzymeClassifier": Batched("x")}

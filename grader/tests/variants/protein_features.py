@@ -1,5 +1,6 @@
 """Known mistakes and correct alternatives for the `protein_features` exercise."""
 
+from grader.tests.batch_of_one import Batched
 from grader.tests.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -165,7 +166,9 @@ MUTANTS = [
         description="uses torch.std's default correction (N - 1)",
         replace=(("    std = train.std(dim=0, correction=0)  # (F,)", "    std = train.std(dim=0)  # (F,)"),),
         expect="correction=0",
-        keeps=("test_fit_uses_training_rows_only", "test_fit_constant_columns"),
+        # On one training row its std is NaN, not 0, so the constant-column check's batch of
+        # one is lost too (the hint there names the correction).
+        keeps=("test_fit_uses_training_rows_only",),
     ),
     Variant(
         name="constant_column_zero_std",
@@ -288,3 +291,12 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "encode_sequences": Batched("sequences"),
+    "global_features": Batched("sequences"),
+    "fit_standardization": Batched("train_rows"),
+    "standardize": Batched("features"),
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.tests.batch_of_one import Batched
 from grader.tests.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -275,3 +276,24 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "LogisticRegression": Batched("x"),
+    "SoftmaxClassifier": Batched("x"),
+    "binary_accuracy": Batched("logits"),
+    "per_class_accuracy": Batched("logits"),
+    "stratified_split": Batched("labels"),
+    "train_model": Batched("train"),
+}
+EXEMPT = {
+    "fit_variant_classifier": (
+        "fits the embedded variant set (hundreds of rows); its model and train_model are "
+        "graded on a batch of one"
+    ),
+    "fit_level_classifier": (
+        "fits the embedded gene-expression set; its model and train_model are graded on a "
+        "batch of one"
+    ),
+}
