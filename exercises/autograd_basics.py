@@ -66,7 +66,8 @@ def manual_gradients(W: Tensor, b: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor
     the derivative with tensor operations: with r = x @ W.T + b - y (N, O), the loss is
     sum(r^2) / (N O), so dL/dr = 2 r / (N O); each r[n, o] depends on W[o, f] through
     x[n, f] and on b[o] with slope 1. The grader calls this function under
-    torch.no_grad(), with tensors that do not require grad, and compares it with autograd.
+    torch.no_grad(), with tensors that do not require grad, refuses .backward() and
+    torch.autograd.grad in it (and in any helper it calls), and compares it with autograd.
 
     Hint: Preliminary Note 2, Exercise 3 (its hint has the formulas for one output).
     """
@@ -112,7 +113,9 @@ def gradient_descent(
         lr: the learning rate, > 0.
         steps: the number of updates, >= 0.
         use_autograd: False: the gradients come from your `manual_gradients`, with no
-            autograd anywhere (the grader runs it under torch.no_grad()). True: the
+            autograd anywhere on this path, not even in a helper that turns gradients
+            back on (torch.no_grad() alone does not forbid it: the grader refuses
+            .backward() and torch.autograd.grad here, and runs it under no_grad). True: the
             autograd loop: W and b are leaf tensors with requires_grad=True; each step
             calls .backward() on `mse_loss`, updates W and b in place under
             torch.no_grad(), and zeroes their .grad (backward adds into it).

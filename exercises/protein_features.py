@@ -61,7 +61,8 @@ def encode_sequences(sequences: list[str],
         indices: (B, L) int64, L = the length of the longest sequence of the batch (not a
             fixed length). indices[b, i] for i < len(sequences[b]) is the letter's position
             in AMINO_ACIDS plus one (A -> 1, C -> 2, ..., Y -> 20); any other character
-            (X, B, Z, J, U, O, ...) -> UNKNOWN_INDEX = 21, in its place (drop nothing);
+            (X, B, Z, J, U, O, ..., and lower-case letters: "m" is not "M", nothing is
+            upper-cased) -> UNKNOWN_INDEX = 21, in its place (drop nothing);
             every position after the end of a sequence is padding, PADDING_INDEX = 0.
         mask: (B, L) float32, 1.0 at every real position (i < len(sequences[b]), an unknown
             letter included), 0.0 at padding. Float, so that it can multiply embeddings

@@ -105,15 +105,25 @@ def replace_activations(module: nn.Module, old: type[nn.Module],
         alike. `module` itself is never replaced, only its submodules; the copy shares no
         submodule and no parameter with `module`, and a new module is not searched again.
 
-    Hint: Preliminary Note 2, section 6 ("Activation Functions", "nn.Module"); a module's
-    named_children() lists its direct submodules by name, and setattr(parent, name, child)
-    puts a child in place (the name of a list entry is its index as a string).
+    A module may be held under several names (self.act1 = self.act2 = nn.ReLU()), at
+    one depth or at several: every name is a place, and each place gets its own new().
+
+    Hint: Preliminary Note 2, section 6 ("Activation Functions", "nn.Module");
+    named_modules(remove_duplicate=False) lists every place of every submodule by its
+    path ("block.act2"; a list entry's name is its index as a string), while
+    named_children() and named_modules() list a module held under two names only once.
+    setattr(parent, name, child) puts a child in place; module.get_submodule("block")
+    finds a parent by its path.
     """
     # BEGIN SOLUTION
     copied = copy.deepcopy(module)
 
     def swap_children(parent: nn.Module) -> None:
-        for name, child in list(parent.named_children()):
+        # Every name of every direct child: named_children() lists a child held under two
+        # names once, under its first name only.
+        for name, child in list(parent.named_modules(remove_duplicate=False)):
+            if not name or "." in name:
+                continue
             if isinstance(child, old):
                 setattr(parent, name, new())
             else:

@@ -45,7 +45,8 @@ class LogisticRegression(nn.Module):
     Submodule: `linear`, nn.Linear(num_features, 1); no other parameters.
 
     forward(x): x (N, F) float -> logits (N,) on x's device: the linear layer's output
-    with its last dimension squeezed away, NOT passed through a sigmoid. P(label 1) is
+    with its last dimension squeezed away (only that one: N may be 1), NOT passed through
+    a sigmoid. P(label 1) is
     sigmoid(logit); nn.BCEWithLogitsLoss takes the logits and applies the sigmoid itself
     (in a numerically stable way), and wants targets of the logits' shape (N,).
     """
@@ -180,15 +181,18 @@ def train_model(
         epochs: the most epochs to run, >= 1.
         patience: stop after this many epochs in a row without a new best validation
             loss (if the best epoch is k, counting from 1, training stops after epoch
-            k + patience); None: run every epoch.
+            k + patience); 0 stops at the first epoch without a new best, as 1 does;
+            None: run every epoch.
 
     Each epoch is one step on the whole training set: model.train(), zero the
     gradients, forward, loss, backward, step; the epoch's training loss is that loss (at
     the weights before the step). Then the validation loss at the new weights, in eval
     mode (model.eval()) and under torch.no_grad(). The best epoch has the lowest
-    validation loss (strictly lower than every earlier one). Keep a COPY of its weights
-    (copy.deepcopy(model.state_dict())): state_dict() returns the live tensors, which
-    later steps overwrite. At the end, load the best weights back into the model.
+    validation loss, strictly lower than every earlier one: an epoch that only ties the
+    best is no improvement (on a plateau the best epoch stays the first of the lowest).
+    Keep a COPY of its weights (copy.deepcopy(model.state_dict())): state_dict() returns
+    the live tensors, which later steps overwrite. At the end, load the best weights back
+    into the model.
 
     Returns:
         {"train_loss": [...], "val_loss": [...]: one Python float per epoch run,

@@ -221,8 +221,9 @@ def standard_sequence_batches(draw, max_batch: int = 5, min_length: int = 0,
 
 @st.composite
 def sequence_batches_with_unknowns(draw, max_batch: int = 4, max_length: int = 16) -> dict:
-    """1-4 non-empty strings of the 20 letters and X, U, O, B, Z, J; at least one of those."""
-    letter = st.sampled_from(AMINO_ACIDS * 2 + NON_STANDARD_LETTERS)
+    """1-4 non-empty strings of the 20 letters, X, U, O, B, Z, J and some lower-case letters;
+    at least one of those."""
+    letter = st.sampled_from(AMINO_ACIDS * 2 + NON_STANDARD_LETTERS + "acmkvy")
     sequence = st.text(alphabet=letter, min_size=1, max_size=max_length)
     sequences = draw(st.lists(sequence, min_size=1, max_size=max_batch).filter(
         lambda batch: any(set(s) - set(AMINO_ACIDS) for s in batch)))
@@ -266,7 +267,7 @@ NETWORK_CONTAINERS = ("seq", "list", "dict", "block")
 @st.composite
 def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool = False,
              flat: bool = False, activations: tuple[str, ...] = NETWORK_ACTIVATIONS,
-             require: tuple[str, ...] = ()) -> dict:
+             require: tuple[str, ...] = (), shared: bool = False) -> dict:
     """A module tree for tests/probes/network_basics.build_network (its docstring: the nodes).
 
     body: a container of 1-3 steps nested up to 3 deep, runnable on `width` features
@@ -276,7 +277,9 @@ def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool 
     or the Linear is registered twice. With `flat` the root is an nn.Sequential or a custom
     module whose children are all layers (extras included): nothing is nested. `require`:
     activations that must occur (a name twice: twice), appended to the body's top level
-    when the draw lacks them.
+    when the draw lacks them. With `shared` (not `flat`), one of the body's activations is
+    registered once more, under another name of the body's top level, or in the extras at
+    depth 1 or 2 (`["again", k]`).
     """
     layers: list[tuple] = []  # ("linear", in, out) or (kind,), in build_network's order
 
@@ -349,12 +352,27 @@ def networks(draw, *, frozen: bool = False, batchnorm: bool = False, tied: bool 
     for name in dict.fromkeys(require):
         missing = require.count(name) - repr([body, extras]).count(f"['{name}']")
         body[1] += [[name]] * max(missing, 0)
+    if shared and not flat and _activation_nodes(body):
+        again = ["again", draw(st.integers(0, _activation_nodes(body) - 1))]
+        where = draw(st.sampled_from(("body", "extras", "nested")))
+        if where == "body":
+            body[1].append(again)
+        else:
+            extras.append(again if where == "extras"
+                          else [draw(st.sampled_from(NETWORK_CONTAINERS)), [again]])
     if flat:
         body[1] += extras
         case["flat"] = True
     elif extras:
         case["extras"] = extras
     return case
+
+
+def _activation_nodes(node: list) -> int:
+    """How many activations a node of `networks` builds ([name]; ["again", k] builds none)."""
+    if len(node) == 1:
+        return 1
+    return sum(map(_activation_nodes, node[1])) if isinstance(node[1], list) else 0
 
 
 @st.composite
@@ -443,6 +461,20 @@ def split_labels(draw, max_classes: int = 3, max_size: int = 60) -> dict:
     return {"labels": draw(st.lists(st.sampled_from(pool), min_size=size, max_size=size)),
             "val_fraction": draw(st.sampled_from((0.2, 0.25, 0.3, 0.5))),
             "seeds": [seed, seed + 1, seed + 2]}
+
+
+
+# A train_model run on random data whose validation loss the probe scripts (val_script).
+PLATEAU_RUN = {"train": 6, "val": 4, "features": 2, "seed": 5, "lr": 0.5}
+
+
+@st.composite
+def validation_plateaus(draw) -> dict:
+    """A `PLATEAU_RUN` with 2-10 scripted validation losses (four values: plateaus and exact
+    ties with the best are common), as many epochs, and a patience of 0-3 or None."""
+    script = draw(st.lists(st.sampled_from((0.25, 0.5, 0.75, 1.0)), min_size=2, max_size=10))
+    return {**PLATEAU_RUN, "seed": draw(st.integers(0, 10_000)), "val_script": script,
+            "epochs": len(script), "patience": draw(st.sampled_from((0, 1, 2, 3, None)))}
 
 
 # --- learning_rates ------------------------------------------------------------------------

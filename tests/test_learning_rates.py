@@ -195,6 +195,9 @@ SWEEP_CASES = (
      "steps": 20, "optimizers": ["sgd", "adam"], "slow_factor": 2.0},
     {"samples": 16, "features": 2, "outputs": 2, "seed": 5, "rates": [0.1, 0.003, 1.5],
      "steps": 15, "optimizers": ["adam", "sgd"], "slow_factor": 2.0},
+    # One sample (the kit's batch-of-one rule).
+    {"samples": 1, "features": 2, "outputs": 1, "seed": 3, "rates": [0.05, 0.5],
+     "steps": 6, "optimizers": ["sgd"], "slow_factor": 2.0},
 )
 
 
@@ -508,8 +511,10 @@ def test_warmup_cosine(check, case):
 SCHEDULE_CASES = (
     {"samples": 8, "features": 2, "outputs": 1, "seed": 3, "initial_lr": 0.5,
      "rates": [0.01, 0.1, 0.05, 0.02], "batch_size": None},
-    {"samples": 10, "features": 3, "outputs": 2, "seed": 4, "initial_lr": 0.5,
-     "rates": [0.02, 0.1, 0.04], "batch_size": 4},
+    {"samples": 1, "features": 2, "outputs": 1, "seed": 5, "initial_lr": 0.5,
+     "rates": [0.1, 0.05], "batch_size": None},  # one sample
+    {"samples": 9, "features": 3, "outputs": 2, "seed": 4, "initial_lr": 0.5,
+     "rates": [0.02, 0.1, 0.04], "batch_size": 4},  # a last mini-batch of one
 )
 
 

@@ -218,8 +218,9 @@ def test_evaluate_classifier_modes(check):
 @EVALUATE_USES
 def test_evaluate_classifier_matches_reference(check):
     """evaluate_classifier's metrics (Python floats) match the reference's"""
-    # Without dropout the metrics do not depend on the mode, which the check above judges.
-    case = {**EVALUATE_CASE, "dropout": 0.0}
+    # Without dropout the metrics do not depend on the mode, which the check above judges;
+    # a last batch of one (the kit's batch-of-one rule).
+    case = {**EVALUATE_CASE, "dropout": 0.0, "last_batch": 1}
     got, expected = check.both(probes.evaluate_classifier, case)
     metrics = expect_dict(got["metrics"], "evaluate_classifier", expected["metrics"], case=case)
     for name, reference in expected["metrics"].items():

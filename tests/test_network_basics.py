@@ -306,14 +306,27 @@ def nested_hint(case: dict, original: list[list], got_types: dict[str, str]) -> 
             "every child module, at every depth")
 
 
+def other_names(case: dict, path: str) -> list[str]:
+    """The other places of the input that hold the module at `path` (a module held under
+    several names)."""
+    places = dict(probes.build_network(case).named_modules(remove_duplicate=False))
+    return [other for other, module in places.items()
+            if module is places[path] and other != path]
+
+
 def check_listing(got: dict, case: dict, expected: list[list], original: list[list]) -> None:
     """Fail at the first place whose module type differs from the expected copy's."""
     got_types = {path: name for path, name, *_ in got["listing"]}
     for path, name in expected:
         if got_types.get(path) != name:
+            names = [other for other in other_names(case, path) if got_types.get(other) == name]
+            hint = (f"the same module is held at `{path}` and at `{names[0]}`, and only the "
+                    "latter was replaced: named_children() and named_modules() list a module "
+                    "held under two names once; walk every place, "
+                    "named_modules(remove_duplicate=False)" if names
+                    else nested_hint(case, original, got_types))
             fail(f"replace_activations: the copy holds {got_types.get(path, 'nothing')} at "
-                 f"`{path}`, expected {name}", case=case,
-                 hint=nested_hint(case, original, got_types))
+                 f"`{path}`, expected {name}", case=case, hint=hint)
     extra = [path for path in got_types if path not in dict(expected)]
     if extra:
         fail(f"replace_activations: the copy has modules the input does not have: {extra}",
@@ -329,8 +342,10 @@ NESTED_EXAMPLE = {
 
 
 @pytest.mark.points(2)
-@given(case=strategies.activation_swaps(batchnorm=True))
+@given(case=strategies.activation_swaps(batchnorm=True, shared=True))
 @example(case=NESTED_EXAMPLE)
+@example(case={"old": "relu", "new": "gelu", "seed": 11, "width": 2, "body": [
+    "block", [["linear", 2, 2], ["relu"], ["linear", 2, 2], ["again", 0]]]})
 @example(case={"old": "tanh", "new": "sigmoid", "seed": 7, "width": 2, "body": [
     "block", [["tanh"], ["linear", 2, 3], ["seq", [["seq", [["tanh"], ["relu"]]]]]]]})
 @settings(max_examples=15)
@@ -376,7 +391,8 @@ def test_replace_isinstance(check, case):
 
 
 @pytest.mark.points(1)
-@given(case=strategies.activation_swaps(olds=("relu",), news=("gelu", "prelu"), sites=2))
+@given(case=strategies.activation_swaps(olds=("relu",), news=("gelu", "prelu"), sites=2,
+                                        shared=True))
 @example(case={"old": "relu", "new": "prelu", "seed": 9, "width": 2, "body": [
     "seq", [["linear", 2, 2], ["relu"], ["list", [["relu"], ["linear", 2, 2], ["relu"]]]]]})
 @settings(max_examples=10)

@@ -197,9 +197,10 @@ def encoding_with(letter_index: dict[str, int], sequences: list[str], width: int
 @given(case=strategies.sequence_batches_with_unknowns())
 @example(case={"sequences": ["MKXLV", "BZ"]})
 @example(case={"sequences": ["XUOBZJ", "AXA"]})
+@example(case={"sequences": ["MKvL", "acY"]})
 @settings(max_examples=20)
 def test_encode_unknown_letters(check, case):
-    """encode_sequences: X, B, Z, J, U, O -> 21 in place (mask 1.0), nothing dropped"""
+    """encode_sequences: X, B, Z, J, U, O, lower case -> 21 in place (mask 1.0), none dropped"""
     sequences = case["sequences"]
     got = check.student(probes.encode_with_alphabet, case)
     letter_index, residue_mask = students_alphabet(got, case)
@@ -232,6 +233,10 @@ def test_encode_unknown_letters(check, case):
         else:
             hint = "any character outside AMINO_ACIDS -> 21, at its own position"
         b, i = (int(n) for n in ((indices != expected) & real).nonzero()[0])
+        letter = sequences[b][i]
+        if letter.islower() and int(indices[b, i]) == letter_index.get(letter.upper()):
+            hint = ("a lower-case letter is not in AMINO_ACIDS: it is unknown, 21, like any "
+                    "other character (do not upper-case it)")
         fail(f"encode_sequences: wrong index for letter {sequences[b][i]!r} at [{b}, {i}]",
              case=case, expected=int(expected[b, i]), got=int(indices[b, i]), hint=hint)
     if mask.shape[1] < longest or not bool((mask[:, :longest][real] == residue_mask).all()):
@@ -498,6 +503,9 @@ def test_fit_population_std(check, case):
 
 
 def constant_hint(got: torch.Tensor, _) -> str:
+    if bool(got.isnan().all()):
+        return ("the std of a single training row is NaN with torch.std's default correction "
+                "(N - 1): use correction=0, which gives 0 there, and return 1.0 for it")
     if bool((got == 0).all()):
         return ("a constant column has std 0: return 1.0 for it, or standardizing divides by "
                 "zero")
@@ -511,6 +519,8 @@ def constant_hint(got: torch.Tensor, _) -> str:
 @given(case=strategies.standardization_cases(split=False, constant=True))
 @example(case={"rows": 4, "columns": 3, "seed": 2, "train_rows": [0, 1, 2, 3],
                "constant": [[1, 7.25]]})
+@example(case={"rows": 3, "columns": 2, "seed": 3, "train_rows": [1],  # one training row
+               "constant": [[0, 2.5], [1, -1.0]]})
 @settings(max_examples=10)
 def test_fit_constant_columns(check, case):
     """fit_standardization: a column constant on the training rows gets std 1.0"""
@@ -542,12 +552,25 @@ def standardize_mistakes(case: dict) -> dict[str, torch.Tensor]:
 
 @pytest.mark.points(1)
 @given(case=strategies.standardization_cases(split=False))
+@example(case={"rows": 1, "columns": 3, "seed": 4, "train_rows": [0]})  # a batch of one
 @settings(max_examples=10)
 def test_standardize(check, case):
     """standardize: a new (B, F) tensor (features - mean) / std; the inputs unchanged"""
     got = check.student(probes.standardize, case)
     result = expect_tensor(got["result"], "standardize", case=case, dtype=torch.float64,
-                           shape=(case["rows"], case["columns"]), device=check.device)
+                           shape=(case["rows"], case["columns"]), device=check.device,
+                           finite=False)
+    if not bool(result.isfinite().all()):
+        # The std given is positive: a NaN or inf came from dividing by something else.
+        def flagged(values: torch.Tensor) -> torch.Tensor:
+            return torch.nan_to_num(values, nan=-1.0, posinf=-2.0, neginf=-3.0)
+
+        mistakes = {advice: flagged(value) for advice, value in standardize_mistakes(case).items()}
+        fail("standardize returned a non-finite value, though the std it is given is positive",
+             case=case, expected="finite values", got=result, hint=known_mistake(
+                 flagged(result), mistakes, device=check.device,
+                 default="look for a division by zero: (features - mean) / std, with the std "
+                 "you are given"))
     mean, std = probes.given_statistics(case)
     assert_close(result, (probes.feature_table(case) - mean) / std, "standardize", case=case,
                  device=check.device,

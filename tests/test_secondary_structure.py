@@ -446,7 +446,7 @@ def test_add_window_context(check, case):
 
 TRAINING_CASE = {
     "seed": 0, "features": 6, "dropout": 0.0, "epochs": 3, "lr": 0.02,
-    "train_lengths": [[5, 9, 3], [12, 2], [7, 7, 7, 7]],
+    "train_lengths": [[5, 9, 3], [12, 2], [7, 7, 7, 7], [6]],  # a last batch of one
     "val_lengths": [[40, 35], [3]],
 }
 

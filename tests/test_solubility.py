@@ -203,6 +203,8 @@ FORWARD_CASES = (
     {"config": {"embed_dim": 16, "hidden_dim": 10, "num_classes": 3, "dropout": 0.3},
      "seed": 2, "lengths": [30, 12, 5, 2, 18, 27], "width": 32, "extra": 9},
     {"config": {}, "seed": 3, "lengths": [50, 3], "width": 52, "extra": 20},
+    {"config": {"embed_dim": 8, "hidden_dim": 6}, "seed": 4, "lengths": [5], "width": 7,
+     "extra": 4},  # a batch of one
 )
 
 
@@ -393,6 +395,7 @@ def test_train_one_epoch_loss(check):
 EVALUATE_CASES = (
     {"seed": 9, "batch_sizes": [4, 4, 4], "dropout": 0.5},
     {"seed": 10, "batch_sizes": [7, 7, 3], "dropout": 0.5},
+    {"seed": 11, "batch_sizes": [3, 1], "dropout": 0.5},  # a last batch of one
 )
 # Without dropout the outputs do not depend on the mode, which test_evaluate_modes judges.
 EVALUATE_OUTPUT_CASES = tuple({**case, "dropout": 0.0} for case in EVALUATE_CASES)
@@ -466,7 +469,8 @@ TRAIN_MODEL_USES = pytest.mark.uses(
 @TRAIN_MODEL_USES
 def test_train_model_runs(check):
     """train_model: AdamW(lr), one history entry per epoch, no files written"""
-    case = {**SCENARIO, "epochs": 5, "patience": None}
+    # A last training batch of one: the kit's batch-of-one rule.
+    case = {**SCENARIO, "epochs": 5, "patience": None, "last_train_batch": 1}
     got = check.student(probes.early_stopping, case)
     if got["files"]:
         fail(f"train_model wrote files in the working directory: {got['files']}", case=case,

@@ -11,6 +11,7 @@ and must reach the session's outcomes.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -64,6 +65,9 @@ def judge_model(check, case: dict) -> None:
         hint = (f"return logits of shape {list(expected.shape)}: squeeze the last dimension "
                 "of the linear layer's (N, 1) output (nn.BCEWithLogitsLoss wants the targets' "
                 "shape (N,))" if name == "LogisticRegression" else None)
+        if logits.dim() < expected.dim() and case["samples"] == 1:
+            hint = ("with a batch of one, .squeeze() removes the batch dimension too: "
+                    "squeeze the last dimension only, .squeeze(-1)")
         fail(f"{name}.forward should return shape {list(expected.shape)}, got "
              f"{list(logits.shape)}", case=case, hint=hint)
     if name == "LogisticRegression":
@@ -84,18 +88,20 @@ def judge_model(check, case: dict) -> None:
 def test_logistic_regression_logits(check):
     """LogisticRegression: one nn.Linear(F, 1); forward returns the logits (N,)"""
     for case in ({"model": "LogisticRegression", "features": 4, "samples": 6, "seed": 1},
-                 {"model": "LogisticRegression", "features": 1, "samples": 3, "seed": 2}):
+                 {"model": "LogisticRegression", "features": 1, "samples": 3, "seed": 2},
+                 {"model": "LogisticRegression", "features": 3, "samples": 1, "seed": 3}):
         judge_model(check, case)
 
 
 # --- binary_accuracy -------------------------------------------------------------------------
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @given(case=strategies.binary_logits())
 @example(case={"logits": [0.25, 0.5, -1.0, 2.0, -0.25], "labels": [1, 1, 0, 1, 0],
                "dtype": "int64"})
 @example(case={"logits": [1.5, -0.75, 0.25], "labels": [1, 1, 0], "dtype": "bool"})
+@example(case={"logits": [-0.5], "labels": [0], "dtype": "float32"})  # a batch of one
 @settings(max_examples=12)
 def test_binary_accuracy(check, case):
     """binary_accuracy: the share of correct predictions, 1 where the logit is > 0"""
@@ -144,6 +150,7 @@ SMALL_CLASSES = {"labels": [0, 1, 1, 2, 2, 2, 0, 1, 2, 2], "val_fraction": 0.3,
 @given(case=strategies.split_labels())
 @example(case=SPLIT_EXAMPLE)
 @example(case=SMALL_CLASSES)
+@example(case={"labels": [1], "val_fraction": 0.25, "seeds": [4, 5, 6]})  # one sample
 @settings(max_examples=10)
 def test_split_disjoint_and_complete(check, case):
     """stratified_split: every sample in exactly one part, no index in both (no leak)"""
@@ -248,10 +255,7 @@ def losses_hint(name: str, got: list[float], expected: dict, device: str) -> str
     return None
 
 
-@pytest.mark.points(2)
-def test_train_model_history(check):
-    """train_model: the training and validation loss of every epoch, as Python floats"""
-    case = HISTORY_CASE
+def judge_history(check, case: dict) -> None:
     got, expected = check.both(probes.train_model, case)
     lists = expect_history(got["history"], "train_model's history", ("train_loss", "val_loss"),
                            epochs=case["epochs"], case=case)
@@ -266,6 +270,13 @@ def test_train_model_history(check):
                      hint=losses_hint(name, lists[name], reference, check.device)
                      or "each epoch: one step on the whole training set (zero_grad, forward, "
                      "loss, backward, step), then the validation loss")
+
+
+@pytest.mark.points(2)
+def test_train_model_history(check):
+    """train_model: the training and validation loss of every epoch, as Python floats"""
+    for case in (HISTORY_CASE, {**HISTORY_CASE, "train": 1, "val": 1}):  # and a batch of one
+        judge_history(check, case)
 
 
 @pytest.mark.points(1)
@@ -310,7 +321,7 @@ def validation_weights(got: dict, case: dict, val_loss: list[float]) -> list[tor
     return weights
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_train_model_restores_best(check):
     """train_model leaves the model with the weights of the best validation epoch"""
     case = {**DRIFT, "epochs": 12, "patience": None}
@@ -334,23 +345,26 @@ def test_train_model_restores_best(check):
          "load it back at the end (model.load_state_dict)")
 
 
-def expected_epochs(val_loss: list[float], epochs: int, patience: int) -> int:
-    """How many epochs run with strict improvement and the given patience."""
+def expected_epochs(val_loss: list[float], epochs: int, patience: int | None,
+                    improves=operator.lt) -> int:
+    """How many epochs run with the given patience, an epoch being a new best when
+    `improves(its loss, the best so far)`: strictly lower, as the handout says (patience 0
+    stops at the first epoch without a new best, as patience 1 does)."""
     best, waited = math.inf, 0
     for epoch, value in enumerate(val_loss[:epochs], start=1):
-        if value < best:
+        if improves(value, best):
             best, waited = value, 0
         else:
             waited += 1
-        if waited >= patience:
-            return epoch
+            if patience is not None and waited >= patience:
+                return epoch
     return epochs
 
 
 @pytest.mark.points(2)
 def test_train_model_early_stopping(check):
     """train_model stops after `patience` epochs without improvement; reports the best epoch"""
-    for patience in (3, 1, 6):
+    for patience in (3, 1, 0, 6):
         case = {**DRIFT, "epochs": 15, "patience": patience}
         got = check.student(probes.train_model, case)
         history = got["history"]
@@ -379,6 +393,55 @@ def test_train_model_early_stopping(check):
                  "an int: the epoch whose val_loss is the lowest")
 
 
+TIE_HINT = ("a validation loss equal to the best is no improvement: a new best is strictly "
+            "lower (<, not <=), so on a plateau the best epoch stays the first of the lowest")
+
+
+@pytest.mark.points(1)
+@given(case=strategies.validation_plateaus())
+@example(case={**strategies.PLATEAU_RUN, "val_script": [0.5] * 8, "epochs": 8, "patience": 2})
+@example(case={**strategies.PLATEAU_RUN, "val_script": [1.0, 0.5, 0.75, 0.5, 0.5, 0.25],
+               "epochs": 6, "patience": 2})
+@example(case={**strategies.PLATEAU_RUN, "val_script": [1.0, 0.75, 0.75, 0.5], "epochs": 4,
+               "patience": 0})
+@settings(max_examples=12)
+def test_train_model_plateaus(check, case):
+    """train_model on plateaus and ties: only a strictly lower validation loss is a new best"""
+    script, patience = case["val_script"], case["patience"]
+    got = check.student(probes.train_model, case)
+    history = got["history"]
+    val_loss = loss_values(history, case, ("train_loss", "val_loss", "best_epoch"))["val_loss"]
+    ran, wanted = len(val_loss), expected_epochs(script, case["epochs"], patience)
+    if not 0 < ran <= case["epochs"]:
+        fail(f"train_model should run 1 to {case['epochs']} epochs", case=case,
+             got=f"{ran} epochs")
+    first_best = min(range(ran), key=script.__getitem__)
+    last_best = max(i for i in range(ran) if script[i] == script[first_best])
+    reported = history["best_epoch"]
+    if reported != first_best + 1:
+        fail("train_model's history['best_epoch'] should be the first epoch of the lowest "
+             "validation loss", case=case, expected=first_best + 1, got=reported,
+             hint=TIE_HINT if reported == last_best + 1 else None)
+    weights = validation_weights(got, case, val_loss)
+    final = expect_tensor(got["final"], "the model's parameters after train_model", case=case,
+                          device=check.device)
+    if not torch.allclose(final, weights[first_best], rtol=1e-6, atol=1e-7):
+        fail(f"after train_model the model should hold the weights of epoch {first_best + 1}, "
+             "the first with the lowest validation loss", case=case,
+             hint=TIE_HINT if torch.allclose(final, weights[last_best], rtol=1e-6, atol=1e-7)
+             else None)
+    if ran != wanted:
+        hints = []
+        if ran == case["epochs"]:
+            hints.append("training never stopped early: count the epochs in a row without a "
+                         "new best validation loss and stop when they reach `patience`")
+        if ran == expected_epochs(script, case["epochs"], patience, operator.le):
+            hints.append(TIE_HINT)
+        fail(f"with patience={patience} and these validation losses, training should stop "
+             f"after epoch {wanted}", case=case, expected=f"{wanted} epochs",
+             got=f"{ran} epochs", hint="; or ".join(hints) or None)
+
+
 # --- the challenge: SoftmaxClassifier and per_class_accuracy ---------------------------------
 
 
@@ -388,7 +451,9 @@ def test_softmax_classifier_logits(check):
     for case in ({"model": "SoftmaxClassifier", "features": 5, "classes": 3, "samples": 6,
                   "seed": 3},
                  {"model": "SoftmaxClassifier", "features": 2, "classes": 4, "samples": 4,
-                  "seed": 4}):
+                  "seed": 4},
+                 {"model": "SoftmaxClassifier", "features": 3, "classes": 3, "samples": 1,
+                  "seed": 5}):
         judge_model(check, case)
 
 
@@ -463,7 +528,8 @@ def pipeline_result(check, probe, case: dict, what: str) -> dict:
 
 
 TRAIN_MODEL_CHECKS = [test_train_model_history, test_train_model_modes,
-                      test_train_model_restores_best, test_train_model_early_stopping]
+                      test_train_model_restores_best, test_train_model_early_stopping,
+                      test_train_model_plateaus]
 
 # One point: a failure here mostly follows from a mistake counted above. The reference
 # (Adam lr 0.05, 300 full-batch epochs, patience 20; a convex problem, so every seed ends
@@ -522,3 +588,27 @@ def test_level_pipeline(check):
         fail(f"{what}: a level's test accuracy is below {LEVEL_ACCURACY}", case=case,
              expected=f"each >= {LEVEL_ACCURACY}", got=[round(a, 3) for a in accuracies],
              hint="the reference reaches 0.94 or more in every level")
+
+
+@pytest.mark.points(1)
+@pytest.mark.uses(LogisticRegression=[test_logistic_regression_logits],
+                  SoftmaxClassifier=[test_softmax_classifier_logits],
+                  train_model=TRAIN_MODEL_CHECKS)
+def test_fits_seed_initial_weights(check):
+    """fit_variant_classifier and fit_level_classifier: the seed sets the initial weights"""
+    for fit in ("fit_variant_classifier", "fit_level_classifier"):
+        cases = [{"fit": fit, "seed": seed, "epochs": 1, "lr": 0.0} for seed in (3, 11)]
+        starts = [expect_tensor(check.student(probes.initial_weights, case),
+                                f"the parameters of the model {fit} returned", case=case,
+                                device=check.device) for case in cases]
+        for case, start in zip(cases, starts, strict=True):
+            wanted = check.reference(probes.initial_weights, case).value
+            if start.shape != wanted.shape or not torch.equal(start, wanted):
+                same = starts[0].shape == starts[1].shape and torch.equal(*starts)
+                fail(f"{fit}(..., seed={case['seed']}) at lr 0 should return the initial "
+                     f"weights that torch.manual_seed({case['seed']}) gives the model",
+                     case=case, expected=show(wanted.tolist()), got=show(start.tolist()),
+                     hint="the seed does not set the initial weights (seeds 3 and 11 gave "
+                     "the same): call torch.manual_seed(seed) right before the model is made"
+                     if same else "call torch.manual_seed(seed) right before the model is "
+                     "made, and draw nothing random in between")

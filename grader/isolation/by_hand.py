@@ -10,15 +10,22 @@ submission binds is the wrapped one. A wrapped callable raises `ByHandViolation`
 runs on behalf of a named class or function of the submission: called from its code
 (directly or through a helper), or as an inherited method of a named class that
 subclasses it. Anyone else (the probes, other functions) gets the library as it is.
+
+A function with a by-hand path and a library path (gradient_descent(use_autograd=False)
+and its autograd loop) is named in `paths` instead: its callables raise only while a
+probe runs that path inside `by_hand_path()`, and the source reading, which cannot tell
+the paths apart, leaves it alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from types import FunctionType, ModuleType
 
 
@@ -29,10 +36,26 @@ class ByHandViolation(Exception):
 @dataclass(frozen=True)
 class ByHand:
     """uses: the submission's class or function -> dotted library callables it may not use;
-    advice: what the student should do instead, as the handout says it."""
+    advice: what the student should do instead, as the handout says it; paths: the same
+    for a function's by-hand path only (see `by_hand_path`)."""
 
     uses: dict[str, tuple[str, ...]]
     advice: str
+    paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+# Whether a probe is running a by-hand path now (`by_hand_path`); the worker is one thread.
+_ON_BY_HAND_PATH = [False]
+
+
+@contextlib.contextmanager
+def by_hand_path() -> Iterator[None]:
+    """While the probe runs the by-hand path of a function its rule names in `paths`."""
+    _ON_BY_HAND_PATH[0] = True
+    try:
+        yield
+    finally:
+        _ON_BY_HAND_PATH[0] = False
 
 
 def rule_of(exercise: str) -> ByHand | None:
@@ -48,10 +71,13 @@ def library(dotted: str):
 
 def enforce(rule: ByHand, exercise: str, path: str) -> None:
     """Wrap every callable `rule` names, for the submission `exercise` loaded from `path`."""
-    for dotted in sorted({d for names in rule.uses.values() for d in names}):
+    every = {d for names in (*rule.uses.values(), *rule.paths.values()) for d in names}
+    for dotted in sorted(every):
         target = library(dotted)
         banned_for = tuple(name for name, names in rule.uses.items() if dotted in names)
-        check = functools.partial(_check, dotted, banned_for, rule.advice, exercise, path)
+        on_path = tuple(name for name, names in rule.paths.items() if dotted in names)
+        check = functools.partial(_check, dotted, banned_for, on_path, rule.advice, exercise,
+                                  path)
         if isinstance(target, type):  # every method it defines: what a subclass inherits
             for method, function in list(vars(target).items()):
                 if isinstance(function, FunctionType):
@@ -84,18 +110,21 @@ def _guarded(original, check):
     return guarded
 
 
-def _check(dotted: str, banned_for: tuple[str, ...], advice: str, exercise: str, path: str,
-           receiver) -> None:
+def _check(dotted: str, banned_for: tuple[str, ...], on_path: tuple[str, ...], advice: str,
+           exercise: str, path: str, receiver) -> None:
     cls = type(receiver)
     if cls.__module__ == exercise and cls.__qualname__ in banned_for:
         line = _first_line(cls)
         raise ByHandViolation(f"line {line}: {cls.__qualname__} subclasses {dotted}; {advice}")
+    path_only = on_path if _ON_BY_HAND_PATH[0] else ()
     frame = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
-        if code.co_filename == path and code.co_qualname.split(".")[0] in banned_for:
-            raise ByHandViolation(f"line {frame.f_lineno}: {code.co_qualname.split('.')[0]} "
-                                  f"uses {dotted}; {advice}")
+        owner = code.co_qualname.split(".")[0]
+        if code.co_filename == path and owner in banned_for + path_only:
+            where = "" if owner in banned_for else " on its by-hand path"
+            raise ByHandViolation(f"line {frame.f_lineno}: {owner}{where} uses {dotted}; "
+                                  f"{advice}")
         frame = frame.f_back
 
 

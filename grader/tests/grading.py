@@ -30,6 +30,7 @@ from grader import ROOT
 from grader.course.release import tracked_files
 from grader.course.warm import CommandResult, WarmGrader
 from grader.exercises import exercise_names, marked_checks, suite_path
+from grader.tests.batch_of_one import refusing_mutant
 from solutions.variants import DEFAULT_MINIMUMS, Variant
 
 # (exercise, mutant, rule): the known mutants that take a shortcut their exercise's by-hand
@@ -49,9 +50,11 @@ BY_HAND_MUTANTS = (
 
 
 def variants(exercise: str, kind: str) -> list[Variant]:
-    """MUTANTS, ALTERNATIVES or HOSTILE of an exercise (empty when it has none)."""
+    """MUTANTS, ALTERNATIVES or HOSTILE of an exercise (empty when it has none); the
+    mutants end with the kit's batch-of-one mutant (grader.tests.batch_of_one)."""
     module = importlib.import_module(f"solutions.variants.{exercise}")
-    return list(getattr(module, kind, []))
+    found = list(getattr(module, kind, []))
+    return found + [refusing_mutant(exercise)] if kind == "MUTANTS" else found
 
 
 def minimums(exercise: str) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -10,7 +11,7 @@ MINIMUMS = (10, 3)
 _MANUAL_RESIDUALS = "    residuals = x @ W.T + b - y  # (N, O)\n    grad_predictions"
 _AUTOGRAD_STEP = """\
             loss.backward()
-            losses.append(float(loss))
+            losses.append(loss.item())
             with torch.no_grad():
                 W -= lr * W.grad
                 b -= lr * b.grad
@@ -111,6 +112,21 @@ MUTANTS = [
         expect="write the chain rule yourself, without autograd",
         knock_on=(("test_gradient_descent_manual", "fix `manual_gradients` first"),),
     ),
+    Variant(
+        name="manual_descent_through_autograd",
+        description="gradient_descent(use_autograd=False) takes its gradients from a helper "
+                    "that re-enables grad and calls torch.autograd.grad",
+        replace=(("            grad_W, grad_b = manual_gradients(W, b, x, y)\n",
+                  "            grad_W, grad_b = _step_gradients(W, b, x, y)\n"),),
+        definitions='''
+        def _step_gradients(W, b, x, y):
+            with torch.enable_grad():
+                W_leaf = W.detach().requires_grad_(True)
+                b_leaf = b.detach().requires_grad_(True)
+                return torch.autograd.grad(mse_loss(W_leaf, b_leaf, x, y), (W_leaf, b_leaf))
+        ''',
+        expect="gradient_descent on its by-hand path uses torch.autograd.grad",
+    ),
     # --- autograd_gradients
     Variant(
         name="autograd_on_callers_tensors",
@@ -189,7 +205,7 @@ MUTANTS = [
         name="descent_autograd_calls_manual",
         description="the autograd loop takes its gradients from manual_gradients",
         replace=((_AUTOGRAD_STEP, """\
-            losses.append(float(loss))
+            losses.append(loss.item())
             grad_W, grad_b = manual_gradients(W, b, x, y)
             with torch.no_grad():
                 W -= lr * grad_W
@@ -207,7 +223,7 @@ MUTANTS = [
     Variant(
         name="descent_keeps_loss_tensors",
         description="keeps each loss as a tensor with its graph in the autograd loop",
-        replace=(("            losses.append(float(loss))\n", "            losses.append(loss)\n"),),
+        replace=(("            losses.append(loss.item())\n", "            losses.append(loss)\n"),),
         expect="requires_grad=True",
     ),
     Variant(
@@ -311,3 +327,11 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "mse_loss": Batched("x"),
+    "manual_gradients": Batched("x"),
+    "gradient_descent": Batched("x"),
+}

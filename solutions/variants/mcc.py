@@ -1,5 +1,6 @@
 """Known mistakes, correct alternatives and hostile submissions for the `mcc` exercise."""
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -287,3 +288,12 @@ HOSTILE = [
                "test_evaluate_classifier_matches_reference"),
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "confusion_counts": Batched("y_true"),
+    "matthews_corrcoef": Batched("y_true"),
+    "multiclass_mcc": Batched("y_true"),
+    "evaluate_classifier": Batched("loader", batches=True),
+}

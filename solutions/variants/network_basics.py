@@ -1,5 +1,6 @@
 """Known mistakes and correct alternatives for the `network_basics` exercise."""
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -151,6 +152,16 @@ MUTANTS = [
         keeps=("test_classifier_swap",),
     ),
     Variant(
+        name="walks_named_children",
+        description="walks named_children(), as the old hint said: a module held under two "
+                    "names is replaced under the first only",
+        replace=(("        for name, child in list(parent.named_modules(remove_duplicate=False)):\n"
+                  "            if not name or \".\" in name:\n                continue\n",
+                  "        for name, child in list(parent.named_children()):\n"),),
+        expect="list a module held under two names once",
+        keeps=("test_classifier_swap",),
+    ),
+    Variant(
         name="exact_type",
         description="compares type(child) is old: subclasses of old stay",
         replace=(("            if isinstance(child, old):", "            if type(child) is old:"),),
@@ -277,7 +288,7 @@ ALTERNATIVES = [
         definitions='''
         def replace_activations(module, old, new):
             result = copy.deepcopy(module)
-            for path, submodule in list(result.named_modules()):
+            for path, submodule in list(result.named_modules(remove_duplicate=False)):
                 if path and isinstance(submodule, old):
                     parent_path, _, name = path.rpartition(".")
                     setattr(result.get_submodule(parent_path), name, new())
@@ -286,11 +297,12 @@ ALTERNATIVES = [
     ),
     Variant(
         name="apply_based",
-        description="deep copy, then Module.apply swaps the children of every module",
+        description="deep copy, then Module.apply swaps the children of every module, under "
+                    "every name (_modules)",
         definitions='''
         def replace_activations(module, old, new):
             def swap(parent):
-                for name, child in list(parent.named_children()):
+                for name, child in list(parent._modules.items()):
                     if isinstance(child, old):
                         setattr(parent, name, new())
 
@@ -298,3 +310,7 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {"EnzymeClassifier": Batched("x")}

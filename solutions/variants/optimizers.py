@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -633,3 +634,11 @@ ALTERNATIVES = [
         """,
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "train_with_optimizer": Batched("train_loader", batches=True),
+    "validation_loss": Batched("loader", batches=True),
+    "compare_optimizers": Batched("train_loader", batches=True),
+}

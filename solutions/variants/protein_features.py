@@ -1,5 +1,6 @@
 """Known mistakes and correct alternatives for the `protein_features` exercise."""
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -66,6 +67,15 @@ MUTANTS = [
                   "    sequences = [''.join(a for a in s if a in index_of) for s in sequences]\n"
                   "    longest = max(map(len, sequences))\n"),),
         expect="dropping it shifts every later residue",
+    ),
+    Variant(
+        name="upper_cases_letters",
+        description="upper-cases each sequence first: a lower-case letter is taken for the "
+                    "residue, not encoded as unknown",
+        replace=(("index_of.get(letter, UNKNOWN_INDEX)",
+                  "index_of.get(letter.upper(), UNKNOWN_INDEX)"),),
+        expect="do not upper-case it",
+        keeps=("test_encode_indices", "test_encode_mask"),
     ),
     # --- global_features
     Variant(
@@ -156,7 +166,9 @@ MUTANTS = [
         description="uses torch.std's default correction (N - 1)",
         replace=(("    std = train.std(dim=0, correction=0)  # (F,)", "    std = train.std(dim=0)  # (F,)"),),
         expect="correction=0",
-        keeps=("test_fit_uses_training_rows_only", "test_fit_constant_columns"),
+        # On one training row its std is NaN, not 0, so the constant-column check's batch of
+        # one is lost too (the hint there names the correction).
+        keeps=("test_fit_uses_training_rows_only",),
     ),
     Variant(
         name="constant_column_zero_std",
@@ -279,3 +291,12 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "encode_sequences": Batched("sequences"),
+    "global_features": Batched("sequences"),
+    "fit_standardization": Batched("train_rows"),
+    "standardize": Batched("features"),
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -368,3 +369,15 @@ ALTERNATIVES = [
         """,
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "one_hot_encode": Batched("sequences"),
+    "encode_states": Batched("ss3_strings"),
+    "SecondaryStructureMLP": Batched("x"),
+    "masked_cross_entropy": Batched("logits"),
+    "q3_accuracy": Batched("logits"),
+    "add_window_context": Batched("x"),
+    "train_secondary_structure": Batched("train_loader", batches=True),
+}

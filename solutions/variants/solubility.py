@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -406,3 +407,13 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "collate_proteins": Batched("batch"),
+    "ProteinSolubilityClassifier": Batched("x"),
+    "train_one_epoch": Batched("loader", batches=True),
+    "evaluate": Batched("loader", batches=True),
+    "train_model": Batched("train_loader", batches=True),
+}

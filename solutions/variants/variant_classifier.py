@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.tests.batch_of_one import Batched
 from solutions.variants import Variant
 
 # The fewest known mistakes and correct alternatives this exercise keeps (its issue's).
@@ -38,6 +39,13 @@ MUTANTS = [
         replace=(("        return self.linear(x)  # (N, K)\n",
                   "        return self.linear(x).softmax(dim=1)  # (N, K)\n"),),
         expect="nn.CrossEntropyLoss applies log-softmax itself",
+    ),
+    Variant(
+        name="squeeze_every_dimension",
+        description="LogisticRegression squeezes with .squeeze(): 0-dim logits for a batch "
+                    "of one",
+        replace=((_LOGISTIC_FORWARD, "        return self.linear(x).squeeze()\n"),),
+        expect="with a batch of one, .squeeze() removes the batch dimension",
     ),
     # --- metrics
     Variant(
@@ -120,7 +128,25 @@ MUTANTS = [
         replace=((_STOP, ""),),
         expect="never stopped early",
     ),
+    Variant(
+        name="tie_is_improvement",
+        description="early stopping counts a validation loss equal to the best as a new "
+                    "best (<=): on a plateau it never stops, and keeps the last tied epoch",
+        replace=(("        if val_loss < best_val_loss:\n",
+                  "        if val_loss <= best_val_loss:\n"),),
+        expect="strictly lower (<, not <=)",
+    ),
     # --- the pipelines
+    Variant(
+        name="seeds_after_the_model",
+        description="fit_variant_classifier seeds after making the model: the seed no "
+                    "longer sets the initial weights",
+        replace=(("    torch.manual_seed(seed)\n"
+                  "    model = LogisticRegression(x_train.shape[1]).to(x_train.device)\n",
+                  "    model = LogisticRegression(x_train.shape[1]).to(x_train.device)\n"
+                  "    torch.manual_seed(seed)\n"),),
+        expect="the seed does not set the initial weights",
+    ),
     Variant(
         name="level_labels_as_float",
         description="copies the binary fit: passes float classes to CrossEntropyLoss",
@@ -282,3 +308,24 @@ ALTERNATIVES = [
         ''',
     ),
 ]
+
+# The kit's batch-of-one rule (grader.tests.batch_of_one): what takes a batch (the argument
+# that holds it), and what is exempt, with its reason.
+BATCHED = {
+    "LogisticRegression": Batched("x"),
+    "SoftmaxClassifier": Batched("x"),
+    "binary_accuracy": Batched("logits"),
+    "per_class_accuracy": Batched("logits"),
+    "stratified_split": Batched("labels"),
+    "train_model": Batched("train"),
+}
+EXEMPT = {
+    "fit_variant_classifier": (
+        "fits the embedded variant set (hundreds of rows); its model and train_model are "
+        "graded on a batch of one"
+    ),
+    "fit_level_classifier": (
+        "fits the embedded gene-expression set; its model and train_model are graded on a "
+        "batch of one"
+    ),
+}

@@ -13,12 +13,14 @@ from typing import Any
 
 import torch
 
-from grader.isolation.by_hand import ByHand
+from grader.isolation.by_hand import ByHand, by_hand_path
 from tests.probes import DTYPES, raised
 
-# The chain rule is the exercise: autograd may not stand in for manual_gradients (it may
-# in autograd_gradients and in gradient_descent's autograd loop).
-BY_HAND = ByHand(uses={"manual_gradients": ("torch.autograd.grad", "torch.autograd.backward")},
+# The chain rule is the exercise: autograd may not stand in for manual_gradients, nor for
+# it in gradient_descent(use_autograd=False), the manual path the probes run inside
+# `by_hand_path()` (it may in autograd_gradients and in gradient_descent's autograd loop).
+AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward")
+BY_HAND = ByHand(uses={"manual_gradients": AUTOGRAD}, paths={"gradient_descent": AUTOGRAD},
                  advice="write the chain rule yourself, without autograd")
 
 Problem = dict[str, torch.Tensor]
@@ -107,8 +109,9 @@ def descent_initial(case: dict) -> tuple[torch.Tensor, torch.Tensor] | None:
 def gradient_descent(impl, case: dict, device: str) -> dict:
     """gradient_descent on the case's problem; case["use_autograd"] picks the version.
 
-    The manual version runs under torch.no_grad(); the autograd one with manual_gradients
-    replaced by a function that raises. Also reports whether the initial tensors changed.
+    The manual version runs under torch.no_grad() with autograd refused (`by_hand_path`);
+    the autograd one with manual_gradients replaced by a function that raises. Also
+    reports whether the initial tensors changed.
     """
     p = on_device(linear_problem(case), device)
     initial = descent_initial(case)
@@ -128,7 +131,7 @@ def gradient_descent(impl, case: dict, device: str) -> dict:
         finally:
             impl.manual_gradients = original
     else:
-        with torch.no_grad():
+        with torch.no_grad(), by_hand_path():
             outcome = raised(run)
     initial_kept = all(torch.equal(given[name].detach(), kept[name]) for name in given)
     return {**outcome, "initial_kept": initial_kept}
@@ -144,7 +147,8 @@ def gene_expression_tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def gene_expression_descent(impl, case: dict, device: str):
-    """The manual gradient descent on the embedded gene-expression split case["split"]."""
+    """The manual gradient descent on the embedded gene-expression split case["split"],
+    autograd refused."""
     x, y = gene_expression_tensors(case["split"])
-    with torch.no_grad():
+    with torch.no_grad(), by_hand_path():
         return impl.gradient_descent(x.to(device), y.to(device), case["lr"], case["steps"])

@@ -54,9 +54,12 @@ def invalid_labels(impl, case: dict, device: str) -> dict:
 
 
 def evaluate_classifier(impl, case: dict, device: str) -> dict:
+    """evaluate_classifier on case["num_batches"] batches of case["batch_size"] proteins,
+    and a last one of case["last_batch"] when the case has it."""
     torch.manual_seed(case["seed"])
     model = SpyClassifier(case["dropout"]).to(device)
-    batches = solubility_batches(case["seed"], [case["batch_size"]] * case["num_batches"],
-                                 min_length=3)
+    sizes = [case["batch_size"]] * case["num_batches"] + (
+        [case["last_batch"]] if "last_batch" in case else [])
+    batches = solubility_batches(case["seed"], sizes, min_length=3)
     metrics = impl.evaluate_classifier(model, batches, device)
     return {"metrics": metrics, "calls": model.calls}

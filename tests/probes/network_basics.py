@@ -176,22 +176,28 @@ def build_network(case: dict, substitute: dict[str, str] | None = None) -> nn.Mo
     Nodes are lists: ["linear", in, out, *flags], ["conv1d", in, out, kernel, *flags],
     ["embedding", num, dim, *flags], ["batchnorm", features, *flags] (flags: "nobias",
     "frozen"); an activation [name] of ACTIVATIONS; ["same", k], the k-th layer above
-    registered once more; containers ["seq" | "list" | "dict" | "block", [nodes]] make an
-    nn.Sequential, a Chain of an nn.ModuleList or nn.ModuleDict (keys k0, k1, ...), or a
-    Block. Layers are numbered depth first, body before extras; case["tied"] = [[i, j]]
-    makes layer j use layer i's weight. With case["flat"] the body itself is the root (there
-    are no extras). `substitute` maps activation names to others. Parameters come from
-    case["seed"] (torch's generator is restored afterwards).
+    registered once more; ["again", k], the k-th activation above registered once more
+    (activations are numbered depth first too); containers
+    ["seq" | "list" | "dict" | "block", [nodes]] make an nn.Sequential, a Chain of an
+    nn.ModuleList or nn.ModuleDict (keys k0, k1, ...), or a Block. Layers are numbered
+    depth first, body before extras; case["tied"] = [[i, j]] makes layer j use layer i's
+    weight. With case["flat"] the body itself is the root (there are no extras).
+    `substitute` maps activation names to others. Parameters come from case["seed"]
+    (torch's generator is restored afterwards).
     """
     substitute = substitute or {}
     layers: list[nn.Module] = []
+    activations: list[nn.Module] = []
 
     def build(node: list) -> nn.Module:
         kind, *args = node
         if kind in ACTIVATIONS:
-            return ACTIVATIONS[substitute.get(kind, kind)]()
+            activations.append(ACTIVATIONS[substitute.get(kind, kind)]())
+            return activations[-1]
         if kind == "same":
             return layers[args[0]]
+        if kind == "again":
+            return activations[args[0]]
         if kind in ("seq", "list", "dict", "block"):
             children = [build(child) for child in args[0]]
             if kind == "seq":

@@ -251,9 +251,12 @@ class OptimizerLog:
 
 
 def early_stopping(impl, case: dict, device: str) -> dict:
-    """train_model on the bias scenario, in an empty working directory."""
+    """train_model on the bias scenario, in an empty working directory; with
+    case["last_train_batch"] n, the training batches end with one of n proteins."""
     model = BiasModel()
     train_batches = [_labelled([1] * 4) for _ in range(case["train_batches"])]
+    if "last_train_batch" in case:
+        train_batches.append(_labelled([1] * case["last_train_batch"]))
     share = case["val_soluble"]
     val_loader = WatchedValidation(model, [_labelled([1] * share + [0] * (10 - share))])
     workdir = tempfile.mkdtemp(prefix="solubility-")

@@ -135,8 +135,27 @@ def training_data(case: dict) -> tuple[torch.Tensor, ...]:
     return x_train, y_train, x_val, y_val
 
 
+class ScriptedValidationLoss(nn.Module):
+    """BCEWithLogitsLoss on the training batch; on the validation batch (`val_rows` rows,
+    never the training batch's count) the scripted loss of the epoch, `script[s - 1]` after
+    the optimizer's s-th step, so that a validation loss can stay flat or tie the best
+    exactly, however often the code under test validates."""
+
+    def __init__(self, script: list[float], val_rows: int, events: list[str]) -> None:
+        super().__init__()
+        self.script, self.val_rows, self.events = script, val_rows, events
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, targets)
+        if logits.shape[0] != self.val_rows:
+            return loss
+        steps = max(self.events.count("step"), 1)
+        return loss * 0.0 + self.script[min(steps, len(self.script)) - 1]
+
+
 def train_model(impl, case: dict, device: str) -> dict:
-    """train_model on `training_data` with a SpyLinear, SpySGD(lr) and BCEWithLogitsLoss.
+    """train_model on `training_data` with a SpyLinear, SpySGD(lr) and BCEWithLogitsLoss
+    (with case["val_script"]: the `ScriptedValidationLoss` of those validation losses).
 
     Returns what it returned (`history`), the forward records (`calls`), the optimizer's
     and model's events in order, and the parameters of the model afterwards (`final`).
@@ -146,9 +165,10 @@ def train_model(impl, case: dict, device: str) -> dict:
     model = SpyLinear(case["features"], case["seed"], case.get("dropout", 0.0),
                       events=events).to(device)
     optimizer = SpySGD(model.parameters(), lr=case["lr"], events=events)
-    history = impl.train_model(model, (x_train, y_train), (x_val, y_val),
-                               nn.BCEWithLogitsLoss(), optimizer, case["epochs"],
-                               case["patience"])
+    criterion = (ScriptedValidationLoss(case["val_script"], case["val"], events)
+                 if "val_script" in case else nn.BCEWithLogitsLoss())
+    history = impl.train_model(model, (x_train, y_train), (x_val, y_val), criterion, optimizer,
+                               case["epochs"], case["patience"])
     return {"history": history, "calls": model.calls, "events": events,
             "final": flat_parameters(model.parameters())}
 
@@ -181,6 +201,23 @@ def variant_pipeline(impl, case: dict, device: str) -> dict:
                   for name, (x, y) in (("train", train), ("valid", val))}
         logits = model(test[0])
     return {"raised": None, "history": history, "losses": losses, "test_logits": logits}
+
+
+def initial_weights(impl, case: dict, device: str) -> torch.Tensor:
+    """The flat parameters of the model case["fit"] returns at case["seed"] after
+    case["epochs"] on the embedded training split at Adam's lr case["lr"] (0: no update,
+    so they are the initial weights)."""
+    if case["fit"] == "fit_variant_classifier":
+        train, val = (tuple(t.to(device) for t in variant_tensors(split))
+                      for split in ("train", "valid"))
+        extra: tuple = ()
+    else:
+        levels = gene_levels()
+        train, val = (tuple(t.to(device) for t in levels[split]) for split in ("train", "valid"))
+        extra = (3,)
+    model, _ = getattr(impl, case["fit"])(train, val, *extra, epochs=case["epochs"],
+                                          lr=case["lr"], patience=None, seed=case["seed"])
+    return flat_parameters(model.parameters())
 
 
 def gene_levels(num_levels: int = 3) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
