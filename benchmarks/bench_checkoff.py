@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from grader import ROOT
-from grader.course.checkoff import PIN_VARIABLE
+from grader.course.checkoff.receipt import PIN_VARIABLE
 from grader.exercises import exercise_names
 
 TARGET_SECONDS = 10.0

@@ -313,18 +313,17 @@ def _progress_line(stream):
 
 
 def _checkoff_command(args: argparse.Namespace) -> int:
-    from grader.course import checkoff
-
+    from grader.course.checkoff import screen, verify
     if args.action == "verify":
         _warn_if_unconfined()
-        verdicts = checkoff.verify(receipts=args.receipts, pins=args.pins,
+        verdicts = verify.verify(receipts=args.receipts, pins=args.pins,
                                    submissions=args.submissions)
-        args.csv.write_text(checkoff.verdicts_csv(verdicts))
-        print(f"{checkoff.verdicts_summary(verdicts)}\nwritten to {args.csv}")
+        args.csv.write_text(verify.verdicts_csv(verdicts))
+        print(f"{verify.verdicts_summary(verdicts)}\nwritten to {args.csv}")
         return 0
     if args.exercise is None:
         raise UsageError("which exercise? make checkoff EX=mcc (or --exercise mcc)")
-    checkoff.check_off(exercise=args.exercise, target=args.target, out=args.out,
+    screen.check_off(exercise=args.exercise, target=args.target, out=args.out,
                        student=args.student, ta=args.ta, session=args.session)
     return 0
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from grader import ROOT
-from grader.course import checkoff
+from grader.course.checkoff import screen, verify
+from grader.course.checkoff.receipt import PIN_VARIABLE, SignOff, sign
 from grader.exercises import declared_points
 from grader.judging.grading import UsageError
 from grader.judging.results import ExerciseResult
@@ -50,7 +51,7 @@ def student_repository(folder: Path, email: str, module: Path) -> Path:
 def check_off(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     process = run_grader("checkoff", "--exercise", "mcc", "--target", str(repo / "exercises"),
                          "--out", str(repo / "checkoffs"), "--ta", "tom", "--session", "lab3",
-                         *args, env={checkoff.PIN_VARIABLE: PIN})
+                         *args, env={PIN_VARIABLE: PIN})
     assert process.returncode == 0, process.stdout + process.stderr
     return process, json.loads((repo / "checkoffs" / "mcc.json").read_text())
 
@@ -107,8 +108,8 @@ def test_receipt_binds_the_graded_file_and_holds_no_pin(classroom):
 def resigned(receipt: dict, pin: str = PIN, **changes) -> dict:
     """The receipt with fields changed and signed again, as a TA typing `pin` would."""
     fields = {**receipt, **changes}
-    sign_off = checkoff.SignOff(fields.pop("ta"), fields.pop("session"), pin)
-    return checkoff.sign({k: v for k, v in fields.items()
+    sign_off = SignOff(fields.pop("ta"), fields.pop("session"), pin)
+    return sign({k: v for k, v in fields.items()
                           if k not in ("pin_check", "signature")}, sign_off)
 
 
@@ -134,10 +135,10 @@ def verified(classroom) -> dict[tuple[str, str], dict]:
         # Same file, same signature: only whose receipt it is gives it away.
         ("carol", "copied-from-ada.json"): ada,
     }
-    for (submission, name), receipt in receipts.items():
+    for (submission, name), signed in receipts.items():
         path = root / "receipts" / submission / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(receipt))
+        path.write_text(json.dumps(signed))
     pins = root / "pins.toml"
     pins.write_text(f'[lab3]\npin = "{PIN}"\nstart = {(NOW - timedelta(hours=1)).isoformat()}\n'
                     f'end = {(NOW + timedelta(hours=2)).isoformat()}\n')
@@ -151,17 +152,17 @@ def verified(classroom) -> dict[tuple[str, str], dict]:
 
 
 @pytest.mark.parametrize(("submission", "receipt", "status"), [
-    ("ada", "genuine.json", checkoff.VERIFIED),
-    ("bob", "genuine.json", checkoff.VERIFIED),
-    ("ada", "edited-score.json", checkoff.EDITED),
-    ("ada", "edited-hash.json", checkoff.EDITED),
-    ("ada", "wrong-pin.json", checkoff.WRONG_PIN),
-    ("ada", "unknown-session.json", checkoff.WRONG_SESSION),
-    ("ada", "after-the-session.json", checkoff.WRONG_SESSION),
-    ("ada", "ta-is-the-student.json", checkoff.SELF_CHECKOFF),
-    ("ada", "never-committed.json", checkoff.FILE_NOT_FOUND),
-    ("bob", "inflated.json", checkoff.SCORE_DIFFERS),
-    ("carol", "copied-from-ada.json", checkoff.NOT_THEIRS),
+    ("ada", "genuine.json", verify.VERIFIED),
+    ("bob", "genuine.json", verify.VERIFIED),
+    ("ada", "edited-score.json", verify.EDITED),
+    ("ada", "edited-hash.json", verify.EDITED),
+    ("ada", "wrong-pin.json", verify.WRONG_PIN),
+    ("ada", "unknown-session.json", verify.WRONG_SESSION),
+    ("ada", "after-the-session.json", verify.WRONG_SESSION),
+    ("ada", "ta-is-the-student.json", verify.SELF_CHECKOFF),
+    ("ada", "never-committed.json", verify.FILE_NOT_FOUND),
+    ("bob", "inflated.json", verify.SCORE_DIFFERS),
+    ("carol", "copied-from-ada.json", verify.NOT_THEIRS),
 ])
 def test_verify_gives_each_receipt_its_status(verified, submission, receipt, status):
     row = verified[(submission, receipt)]
@@ -183,12 +184,12 @@ def test_a_not_yet_checkoff_verifies_with_its_score(verified):
 
 
 def test_the_pin_is_typed_at_a_hidden_prompt(monkeypatch):
-    monkeypatch.delenv(checkoff.PIN_VARIABLE, raising=False)
+    monkeypatch.delenv(PIN_VARIABLE, raising=False)
     shown, hidden = iter(["tom", "lab3"]), iter([PIN])
-    sign_off = checkoff.ask_sign_off(read=lambda prompt: next(shown),
+    sign_off = screen.ask_sign_off(read=lambda prompt: next(shown),
                                      read_secret=lambda prompt: next(hidden))
-    assert sign_off == checkoff.SignOff("tom", "lab3", PIN)
-    assert checkoff.ask_sign_off(read=lambda prompt: "", read_secret=lambda prompt: PIN) is None
+    assert sign_off == SignOff("tom", "lab3", PIN)
+    assert screen.ask_sign_off(read=lambda prompt: "", read_secret=lambda prompt: PIN) is None
 
 
 @pytest.mark.parametrize(("session", "message"), [
@@ -203,7 +204,7 @@ def test_a_faulty_pin_file_is_refused_with_the_reason(tmp_path, session, message
     pins = tmp_path / "pins.toml"
     pins.write_text(f"[lab3]\n{session}\n")
     with pytest.raises(UsageError, match=message):
-        checkoff.read_pins(pins)
+        verify.read_pins(pins)
 
 
 def test_receipts_are_read_from_a_repository_s_checkoffs_folder_or_a_plain_folder(tmp_path):
@@ -218,12 +219,12 @@ def test_receipts_are_read_from_a_repository_s_checkoffs_folder_or_a_plain_folde
     pins = tmp_path / "pins.toml"
     pins.write_text(f'[lab3]\npin = "{PIN}"\nstart = 2027-02-09T14:00:00+01:00\n'
                     'end = 2027-02-09T17:00:00+01:00\n')
-    verdicts = checkoff.verify(receipts=tmp_path, pins=pins, submissions=tmp_path)
+    verdicts = verify.verify(receipts=tmp_path, pins=pins, submissions=tmp_path)
     assert [(v.submission, v.receipt, v.status) for v in verdicts] == [
-        ("ada", "mcc.json", checkoff.UNREADABLE), ("bob", "mcc.json", checkoff.UNREADABLE)]
+        ("ada", "mcc.json", verify.UNREADABLE), ("bob", "mcc.json", verify.UNREADABLE)]
 
 
 def test_the_banner_shows_a_long_student_id_whole():
     student = "maximiliane.von-habsburg-lothringen@students.uni-heidelberg.example.edu"
     result = ExerciseResult("variant_classifier", 5, [])
-    assert f"  student: {student}" in checkoff.verdict_text(result, student).splitlines()
+    assert f"  student: {student}" in screen.verdict_text(result, student).splitlines()

@@ -18,7 +18,8 @@ import pytest
 import torch
 
 from grader import ROOT
-from grader.course import checkoff, release
+from grader.course import release
+from grader.course.checkoff import receipt, screen
 from grader.course.stubs import BEGIN, END, expected_stubs
 from grader.exercises import compares_with_reference
 from grader.judging import environment
@@ -128,9 +129,9 @@ def test_release_is_a_repository_with_the_course_commit_and_no_authoring_words()
                for name, text in expected_stubs(for_release=True).items())
     # A checkoff receipt in a clone records the commit and the path in the repository.
     stub = dest / "exercises" / "mcc.py"
-    assert checkoff.where_committed(stub, stub.read_bytes()) == (
+    assert receipt.where_committed(stub, stub.read_bytes()) == (
         "exercises/mcc.py", git(dest, "rev-parse", "HEAD").strip())
-    assert checkoff._shown(stub) == "exercises/mcc.py"
+    assert screen._shown(stub) == "exercises/mcc.py"
 
 
 def make_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
