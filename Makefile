@@ -24,8 +24,8 @@ data: $(STAMP) ## regenerate the embedded datasets in data/ (deterministic)
 data-real: $(STAMP) ## download the real public datasets into DEST (default ~/protein-data)
 	$(PY) -m data.download --dest $(or $(DEST),$(HOME)/protein-data)
 
-benchmark: $(STAMP) ## grading times, sandbox round trip, baselines (DATA_DIR=... adds the real sets)
-	$(PY) -m benchmarks
+benchmark: $(STAMP) ## grading, checkoff and class times (CPU beside wall), baselines; DATA_DIR=... adds the real sets, SUITE=1 make test's own time
+	SUITE=$(SUITE) $(PY) -m benchmarks
 
 gradescope: $(STAMP) ## build build/gradescope/autograder.zip for Gradescope (EX=mcc: that assignment only)
 	$(PY) -m grader gradescope $(if $(EX),$(foreach e,$(EX),--exercise $(e)) --out build/gradescope/autograder-$(subst $() ,-,$(EX)).zip)

@@ -1,11 +1,13 @@
-"""Grading a class: 1 job against 2 on 8 submissions, time and peak memory of one full grade.
+"""Grading a class: 24 mixed submissions at --jobs 1 and --jobs 2, in warm graders.
 
-CPU seconds are the whole process tree's (judge, fork server, workers): what a grading
-service must provision per student, read from each student's grading.json.
+CPU seconds per student are read from each student's grading.json: the warm grader's tree
+(judge, fork server, workers) for that student, its start-up charged to the first student
+it grades. Peak memory is the summed RSS of the batch and every process under it.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -15,60 +17,88 @@ import time
 from pathlib import Path
 
 from grader import ROOT
-from grader.course.warm import session_members
+from grader.exercises import exercise_names
+from grader.isolation.sandbox import _parents
+from solutions.variants import Variant
 
-SUBMISSIONS = 8
-
-
-def _class(folder: Path) -> Path:
-    for i in range(SUBMISSIONS):
-        shutil.copytree(ROOT / "solutions", folder / f"student{i:02d}")
-    return folder
+STUDENTS = 24
 
 
-def _batch_seconds(submissions: Path, out: Path, jobs: int) -> tuple[float, float]:
-    """(wall seconds of the batch, CPU seconds per student)."""
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "grader", "grade", "--submissions", str(submissions),
-                    "--device", "cpu", "--jobs", str(jobs), "--out", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
-    cpu = [json.loads(path.read_text())["cpu_seconds"] for path in out.glob("*/grading.json")]
-    return time.perf_counter() - started, sum(cpu) / len(cpu)
+def _class(folder: Path) -> dict[str, str]:
+    """Two thirds correct, a sixth with a known mistake in each of two exercises, a sixth the
+    untouched stubs; {student: kind}."""
+    kinds = {}
+    names = exercise_names()
+    for i in range(STUDENTS):
+        student = folder / f"student{i:02d}"
+        kind = "correct" if i % 6 < 4 else "mistakes" if i % 6 == 4 else "stub"
+        shutil.copytree(ROOT / ("exercises" if kind == "stub" else "solutions"), student,
+                        ignore=shutil.ignore_patterns("variants", "similar", "__pycache__"))
+        if kind == "mistakes":
+            for exercise in (names[i % len(names)], names[(i + 3) % len(names)]):
+                mutant: Variant = _mutants(exercise)[0]
+                (student / f"{exercise}.py").write_text(mutant.source(exercise))
+        kinds[student.name] = kind
+    return kinds
+
+
+def _mutants(exercise: str) -> list[Variant]:
+    return importlib.import_module(f"solutions.variants.{exercise}").MUTANTS
 
 
 def _rss_bytes(pid: int) -> int:
     try:
-        fields = Path(f"/proc/{pid}/statm").read_text().split()
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * 4096
     except OSError:
         return 0
-    return int(fields[1]) * 4096
 
 
-def one_grade(submission: Path, out: Path) -> tuple[float, int]:
-    """Seconds and peak memory (summed RSS of the grader and all its workers) of one grade."""
+def _tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for child, parent in _parents().items():
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def _batch(submissions: Path, out: Path, jobs: int) -> tuple[float, int]:
+    """(wall seconds, peak bytes of the whole tree) of one class grading."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--target",
-                                str(submission), "--device", "cpu", "--out", str(out)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--submissions",
+                                str(submissions), "--device", "cpu", "--jobs", str(jobs),
+                                "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, sum(_rss_bytes(pid) for pid in session_members(process.pid)))
-        time.sleep(0.1)
+        peak = max(peak, sum(_rss_bytes(pid) for pid in _tree(process.pid)))
+        time.sleep(0.5)
     return time.perf_counter() - started, peak
 
 
+def _cpu_per_student(out: Path, kinds: dict[str, str], kind: str | None = None) -> float:
+    cpu = [json.loads((out / student / "grading.json").read_text())["cpu_seconds"]
+           for student, k in kinds.items() if kind in (None, k)]
+    return sum(cpu) / len(cpu)
+
+
 def run() -> list[tuple[str, str]]:
+    rows, walls = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
-        submissions = _class(Path(tmp) / "submissions")
-        seconds, peak = one_grade(submissions / "student00", Path(tmp) / "one")
-        one_job, one_job_cpu = _batch_seconds(submissions, Path(tmp) / "jobs1", 1)
-        two_jobs, two_jobs_cpu = _batch_seconds(submissions, Path(tmp) / "jobs2", 2)
-    return [
-        ("one full grade, all exercises (cpu, wall)", f"{seconds:.1f} s"),
-        ("one full grade, peak memory (grader + workers)", f"{peak / 2**20:.0f} MiB"),
-        (f"class of {SUBMISSIONS}, --jobs 1", f"{one_job:.1f} s "
-         f"({one_job / SUBMISSIONS:.1f} s per submission, {one_job_cpu:.1f} CPU-s each)"),
-        (f"class of {SUBMISSIONS}, --jobs 2", f"{two_jobs:.1f} s "
-         f"({two_jobs / SUBMISSIONS:.1f} s per submission, {two_jobs_cpu:.1f} CPU-s each)"),
-        ("speed-up of 2 jobs over 1", f"{one_job / two_jobs:.2f}x"),
-    ]
+        kinds = _class(Path(tmp) / "submissions")
+        for jobs in (1, 2):
+            out = Path(tmp) / f"jobs{jobs}"
+            walls[jobs], peak = _batch(Path(tmp) / "submissions", out, jobs)
+            rows += [
+                (f"class of {STUDENTS}, --jobs {jobs}: wall", f"{walls[jobs]:.0f} s "
+                 f"({walls[jobs] / STUDENTS:.1f} s per student)"),
+                (f"class of {STUDENTS}, --jobs {jobs}: CPU per student (all; correct ones)",
+                 f"{_cpu_per_student(out, kinds):.1f} s; "
+                 f"{_cpu_per_student(out, kinds, 'correct'):.1f} s"),
+                (f"class of {STUDENTS}, --jobs {jobs}: peak memory of the job",
+                 f"{peak / 2**30:.2f} GiB"),
+            ]
+    rows.append(("speed-up of --jobs 2 over --jobs 1", f"{walls[1] / walls[2]:.2f}x"))
+    return rows
