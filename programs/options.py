@@ -2,8 +2,8 @@
 many CPU threads, and on which data.
 
 A program runs the student's module, `exercises/<exercise>.py`, by default: it is how a
-student sees their code at work. `--reference` runs `solutions/<exercise>.py` instead (the
-instructor's repository only; the student release has no `solutions/`).
+student sees their code at work. `--reference` runs the reference implementation instead
+(the course staff's repository only: a student's has none).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ class ProgramParser(argparse.ArgumentParser):
         super().__init__(prog=f"python -m programs.{exercise}", description=description)
         self.exercise = exercise
         self.add_argument("--reference", action="store_true",
-                          help=f"run the reference solutions/{exercise}.py instead of your "
-                          f"exercises/{exercise}.py (the instructor's repository only)")
+                          help=f"run the reference implementation instead of your "
+                          f"exercises/{exercise}.py (the course staff's repository only)")
         self.add_argument("--device", type=torch.device,
                           default="cuda" if torch.cuda.is_available() else "cpu",
                           help="where the tensors and models go (default: cuda when PyTorch "
@@ -46,8 +46,8 @@ class ProgramParser(argparse.ArgumentParser):
         """Parse `argv`, set PyTorch's threads, and import the module the program runs."""
         args = self.parse_args(argv)
         if args.reference and importlib.util.find_spec("solutions") is None:
-            self.error("--reference: this checkout has no solutions/ (a student release has "
-                       "none); leave it out to run your exercises/ module")
+            self.error("--reference: this repository has no reference implementation (a "
+                       "student's has none); leave it out to run your exercises/ module")
         torch.set_num_threads(args.threads)
         package = "solutions" if args.reference else "exercises"
         return args, importlib.import_module(f"{package}.{self.exercise}")

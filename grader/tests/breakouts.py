@@ -109,8 +109,8 @@ _root = _pathlib.Path(CHECKOUT)
 _writes = [
     (_root / "solutions" / "mcc.py", "raise NotImplementedError"),
     (_root / "tests" / "conftest.py", ""),
-    (_root / "grader" / "results.py", ""),
-    (_root / "grader" / "__pycache__" / "plugin.cpython-311.pyc", ""),
+    (_root / "grader" / "judging" / "results.py", ""),
+    (_root / "grader" / "judging" / "__pycache__" / "plugin.cpython-311.pyc", ""),
     (_root / "exercises" / "mcc.py", ""),
     (_pathlib.Path(_torch.__file__).parent / "_breakout.py", ""),
     *((_pathlib.Path(p) / "breakout.pth", "# breakout") for p in _site.getsitepackages()),

@@ -361,7 +361,8 @@ def test_no_file_a_worker_may_read_holds_a_line_of_a_solution():
              if path == root or root in path.parents]
     files = [file for path in shown for file in ([path] if path.is_file() else path.rglob("*"))
              if file.is_file() and file.suffix not in {".pyc", ".pt", ".png"}]
-    assert root / "grader" / "worker.py" in files and root / "tests" / "probes" / "mcc.py" in files
+    assert root / "grader" / "isolation" / "worker.py" in files
+    assert root / "tests" / "probes" / "mcc.py" in files
     secret = solution_lines()
     leaks = [f"{file.relative_to(root)}: {line.strip()}" for file in files
              for line in file.read_text(errors="replace").splitlines() if line.strip() in secret]

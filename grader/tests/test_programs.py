@@ -76,7 +76,7 @@ def test_reference_without_solutions_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.setattr("programs.options.importlib.util.find_spec", lambda name: None)
     with pytest.raises(SystemExit) as exited:
         ProgramParser("mcc", None).start(["--reference"])
-    assert exited.value.code == 2 and "no solutions/" in capsys.readouterr().err
+    assert exited.value.code == 2 and "no reference implementation" in capsys.readouterr().err
 
 
 def test_optimizer_race_runs_without_the_solubility_exercise(tmp_path):

@@ -49,6 +49,7 @@ COMMON_LINES = {
     "for b, sequence in enumerate(sequences):", "for i, letter in enumerate(sequence):",
     "for name, history in histories.items():",
     'for epoch, loss in enumerate(history["train_loss"]):',
+    "return figure", "losses.append(loss.item())",
 }
 
 

@@ -46,15 +46,15 @@ MUTANTS = [
     ),
     Variant(
         name="functional_relu",
-        description="calls torch.relu in forward: replace_activations finds nothing to swap",
+        description="calls nn.functional.relu in forward: replace_activations finds nothing to swap",
         replace=(
             ("        self.act1, self.act2, self.act3 = nn.ReLU(), nn.ReLU(), nn.ReLU()\n", ""),
             ("        hidden = self.act1(self.fc1(x))  # (B, 128)\n"
              "        hidden = self.act2(self.fc2(hidden))  # (B, 64)\n"
              "        hidden = self.act3(self.fc3(hidden))  # (B, 32)\n",
-             "        hidden = torch.relu(self.fc1(x))  # (B, 128)\n"
-             "        hidden = torch.relu(self.fc2(hidden))  # (B, 64)\n"
-             "        hidden = torch.relu(self.fc3(hidden))  # (B, 32)\n"),
+             "        hidden = nn.functional.relu(self.fc1(x))  # (B, 128)\n"
+             "        hidden = nn.functional.relu(self.fc2(hidden))  # (B, 64)\n"
+             "        hidden = nn.functional.relu(self.fc3(hidden))  # (B, 32)\n"),
         ),
         expect="cannot be swapped by replace_activations",
         keeps=("test_classifier_parameters", "test_classifier_logits"),
