@@ -78,11 +78,16 @@ def _grade(checkout: Path, out: Path, targets: list[Path],
             for target in targets}
 
 
-def _daemons() -> list[int]:
+def _daemons(checkout: Path) -> list[int]:
+    """The breakout daemons of gradings in `checkout`: their command line is their fork
+    server's, which names the checkout (a hostile submission graded at the same time by
+    another self-test leaves daemons of its own, elsewhere, for its own grader to kill)."""
     found = []
     for entry in os.listdir("/proc"):
         try:
-            if entry.isdigit() and Path(f"/proc/{entry}/comm").read_text().strip() == DAEMON_NAME:
+            if (entry.isdigit()
+                    and Path(f"/proc/{entry}/comm").read_text().strip() == DAEMON_NAME
+                    and str(checkout).encode() in Path(f"/proc/{entry}/cmdline").read_bytes()):
                 found.append(int(entry))
         except OSError:
             pass
@@ -145,7 +150,7 @@ def graded_breakouts(checkout, snooping, tmp_path_factory) -> dict:
     time.sleep(1)  # a detached process that survived would rewrite the reports meanwhile
     reports = {t.name: json.loads((tmp / "out" / t.name / "results.json").read_text())
                for t in targets}
-    daemons = _daemons()
+    daemons = _daemons(checkout)
     after = _snapshot(checkout)
     planted = [p for s in sites for p in (s / "breakout.pth", s / "sitecustomize.py")
                if p.exists()] + [p for p in [Path(torch.__file__).parent / "_breakout.py"]
