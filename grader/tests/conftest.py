@@ -1,8 +1,9 @@
-"""Fixtures of the grader's own tests."""
+"""Fixtures of the grader's own tests, and the xdist groups they rely on."""
 
 import os
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -13,3 +14,19 @@ def shared_grading_cache(tmp_path_factory):
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # each worker's basetemp is a child of the run's
     os.environ["GRADER_SELFTEST_CACHE"] = str(root / "gradings")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker, where they share
+    a grading (grading.graded) instead of one worker waiting on the other's lock. xdist 3.8
+    names the group in `item._nodeid`, which pytest 9 no longer reads: without this, groups
+    are silently ignored. Here the group goes into the node id pytest does read."""
+    if not config.getvalue("loadgroup"):
+        return
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)

@@ -361,9 +361,9 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
 def test_no_file_a_worker_may_read_holds_a_line_of_a_solution():
     """What the allowlist shows of the checkout (grader/ but its tests, data/, the probes)
     holds no line of a solution region: the known submissions live in solutions/variants."""
-    root = ROOT.resolve()
-    shown = [path for path in confinement.allowlist(root, None)
-             if path == root or root in path.parents]
+    root, venv = ROOT.resolve(), Path(sys.prefix).resolve()  # a venv inside the checkout:
+    shown = [path for path in confinement.allowlist(root, None)  # Python's, not the course's
+             if (path == root or root in path.parents) and venv not in (path, *path.parents)]
     files = [file for path in shown for file in ([path] if path.is_file() else path.rglob("*"))
              if file.is_file() and file.suffix not in {".pyc", ".pt", ".png"}]
     assert root / "grader" / "isolation" / "worker.py" in files
