@@ -96,7 +96,10 @@ _WARM_GRADERS: dict[Path, WarmGrader] = {}
 def _warm_grader(cwd: Path) -> WarmGrader:
     warm = _WARM_GRADERS.get(cwd)
     if warm is None or not warm.alive():
-        warm = _WARM_GRADERS[cwd] = WarmGrader(cwd)
+        # Hypothesis's caches go to the test run's folder: not into the shared release, whose
+        # files other tests inspect.
+        warm = _WARM_GRADERS[cwd] = WarmGrader(cwd, env={
+            **os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(_cache_folder() / "hypothesis")})
         atexit.register(warm.close)
     return warm
 
