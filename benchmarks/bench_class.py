@@ -2,7 +2,7 @@
 
 CPU seconds per student are read from each student's grading.json: the warm grader's tree
 (judge, fork server, workers) for that student, its start-up charged to the first student
-it grades. Peak memory is the summed RSS of the batch and every process under it.
+it grades. Peak memory is the summed PSS of the batch and every process under it.
 """
 
 from __future__ import annotations
@@ -46,11 +46,14 @@ def _mutants(exercise: str) -> list[Variant]:
     return importlib.import_module(f"solutions.variants.{exercise}").MUTANTS
 
 
-def _rss_bytes(pid: int) -> int:
+def _pss_bytes(pid: int) -> int:
+    """A process's proportional set size: pages it shares (a worker forked from the fork
+    server shares PyTorch with it) count once across the processes sharing them."""
     try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * 4096
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:
         return 0
+    return next((int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:")), 0)
 
 
 def _tree(pid: int) -> list[int]:
@@ -73,8 +76,8 @@ def _batch(submissions: Path, out: Path, jobs: int) -> tuple[float, int]:
                                stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, sum(_rss_bytes(pid) for pid in _tree(process.pid)))
-        time.sleep(0.5)
+        peak = max(peak, sum(_pss_bytes(pid) for pid in _tree(process.pid)))
+        time.sleep(2.0)  # reading every process's smaps costs CPU the grading would miss
     return time.perf_counter() - started, peak
 
 
