@@ -33,11 +33,6 @@ SOLUTIONS = ROOT / "solutions"
 MANIFEST = "manifest.json"
 SEED = 0  # every call is seeded with it, in the worker
 
-# The live reference's outcomes, kept for this process: a warm grader grades student after
-# student against the same reference, which need not run again for each. Keyed by the
-# reference module's content too, so an edited reference runs afresh.
-_OUTCOMES: dict[tuple[str, str, str, str], Outcome] = {}
-
 
 class ReferenceUnavailable(RuntimeError):
     """The reference could not answer: a fault of the grader or of the release, not the student."""
@@ -87,7 +82,7 @@ class LiveReference:
     sandbox: Sandbox
     directory: Path
     recording: bool = False
-    _versions: dict[str, str] = field(default_factory=dict)  # exercise -> module's SHA-256
+    _cache: dict[tuple[str, str], Outcome] = field(default_factory=dict)
     _records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def serves(self, target: Path) -> bool:
@@ -98,17 +93,12 @@ class LiveReference:
             timeout: float = DEFAULT_TIMEOUT, record: bool = True) -> Outcome:
         """The reference's outcome; `record=False` for calls made as the graded target."""
         key = record_key(exercise, probe, case)
-        if exercise not in self._versions:
-            module = self.directory / f"{exercise}.py"
-            self._versions[exercise] = hashlib.sha256(
-                module.read_bytes() if module.is_file() else b"").hexdigest()
-        kept = (str(self.directory), self._versions[exercise], device, key)
-        outcome = _OUTCOMES.get(kept)
+        outcome = self._cache.get((device, key))
         if outcome is None:
             outcome = self.sandbox.run(self.directory, exercise, probe, case, device,
                                        timeout=timeout, seed=SEED, trusted=True)
             if outcome.kind not in (ErrorKind.TIMEOUT, ErrorKind.CRASH):
-                _OUTCOMES[kept] = outcome
+                self._cache[(device, key)] = outcome
         if outcome.ok and record and self.recording:
             self._records.setdefault(exercise, {}).setdefault(device_kind(device), {})[key] = (
                 wire.encode(outcome.value))
