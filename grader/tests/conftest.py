@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
     a grading (grading.graded) instead of one worker waiting on the other's lock. xdist 3.8
     names the group in `item._nodeid`, which pytest 9 no longer reads: without this, groups
     are silently ignored. Here the group goes into the node id pytest does read."""
-    if not config.getvalue("loadgroup"):
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers only
         return
     for item in items:
         groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
