@@ -278,7 +278,7 @@ class _Slots:
                 self._release(warm)
                 grading = Grading(student.id, GradingStatus.GRADER_ERROR,
                                   f"the grade took over {STUDENT_TIME_LIMIT:g} s and was stopped")
-                warm = None
+                warm, code = None, None
                 break
             except WarmGraderDied as exc:
                 self._release(warm)
