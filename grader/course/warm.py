@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from grader.isolation import processes
+
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -82,7 +84,7 @@ class WarmGrader:
     def close(self) -> None:
         """Kill the warm process and everything in its session (workers have process
         groups of their own, so a group kill would miss them)."""
-        for pid in session_members(self._process.pid):
+        for pid in processes.session_members(self._process.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._process.wait()
@@ -102,31 +104,17 @@ class WarmGrader:
         self.close()
 
 
-def session_members(session: int) -> list[int]:
-    """The processes of a session (Linux /proc); [session] where that cannot be read."""
-    members = []
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) == session:
-                    members.append(int(entry.name))
-            except OSError:
-                continue
-    return members or [session]
-
-
 def serve(main: Callable[[list[str]], int]) -> int:
     """The warm process: run each command read from stdin with `main`, answer on stdout."""
     # Here, not at the top: the controller imports this module and must stay light.
     from grader.isolation import forkserver
-    from grader.isolation.sandbox import cpu_seconds
 
     def tree_cpu() -> float:
         own, waited = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
                                                            resource.RUSAGE_CHILDREN))
         server = forkserver.server_pid()
         return (own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
-                + (cpu_seconds(server) if server else 0.0))
+                + (processes.cpu_seconds(server) if server else 0.0))
 
     counted = 0.0
     requests = Connection(os.dup(0), writable=False)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.isolation import by_hand, forkserver, source_rules, wire
+from grader.isolation import by_hand, forkserver, processes, source_rules, wire
 from grader.isolation.source_rules import SourceFindings
 from grader.isolation.wire import ErrorKind
 from grader.isolation.worker import OUTPUT_CAP, Request, WorkerSpec, serve
@@ -126,13 +126,13 @@ class Sandbox:
         worker.calls += 1
         pid = worker.process.pid
         # Reading the whole tree scans /proc: done only while a call runs long enough to poll.
-        cpu_before = cpu_seconds(pid)
+        cpu_before = processes.cpu_seconds(pid)
         started = last = time.perf_counter()
         waited = 0.0
         try:
             worker.conn.send(request)
             while not worker.conn.poll(POLL_INTERVAL):
-                cpu, runnable = tree_cpu_seconds(pid)
+                cpu, runnable = processes.tree_cpu_seconds(pid)
                 cpu -= cpu_before
                 now = time.perf_counter()
                 waited += 0.0 if runnable else now - last
@@ -155,8 +155,8 @@ class Sandbox:
         except (EOFError, OSError, BrokenPipeError):
             return dataclasses.replace(self._crashed(key), **limits)
         wall = time.perf_counter() - started
-        times = {"cpu_seconds": cpu_seconds(pid) - cpu_before, "wall_seconds": wall,
-                 **limits}
+        times = {"cpu_seconds": processes.cpu_seconds(pid) - cpu_before,
+                 "wall_seconds": wall, **limits}
         self.round_trips.append(wall - reply.seconds)
         if reply.ok:
             return Outcome(True, value=reply.value, output=reply.output, seconds=reply.seconds,
@@ -189,8 +189,8 @@ class Sandbox:
         process.start()
         child.close()
         _LIVE_WORKERS.add(process.pid)
-        status = _status(process.pid)
-        return _Worker(process, parent, spec.output_path, status and status[1])
+        started = processes.read(process.pid)
+        return _Worker(process, parent, spec.output_path, started and started.parent)
 
     def _crashed(self, key: tuple[str, str]) -> Outcome:
         worker = self._workers[key]
@@ -231,65 +231,10 @@ class Sandbox:
         self._tmp.cleanup()
 
 
-def _status(pid: int) -> tuple[bytes, int] | None:
-    """(state, parent pid) of a process (Linux /proc); None where it is gone or unknown."""
-    fields = _stat(pid)
-    return None if fields is None else (fields[0], int(fields[1]))
-
-
-def _stat(pid: int) -> list[bytes] | None:
-    """The fields of /proc/PID/stat after the name (the state first); None where gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()  # the name may hold ") "
-    except (OSError, IndexError):
-        return None
-
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by `pid` (its threads) and the children it has reaped."""
-    fields = _stat(pid)
-    return 0.0 if fields is None else _cpu(fields)
-
-
-def _cpu(fields: list[bytes]) -> float:
-    return sum(int(f) for f in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
-
-
-def tree_cpu_seconds(pid: int) -> tuple[float, bool]:
-    """`cpu_seconds` of `pid` and of every living descendant, and whether any of them is
-    running or runnable (Linux /proc; (0, False) elsewhere)."""
-    children: dict[int, list[int]] = {}
-    for child, parent in _parents().items():
-        children.setdefault(parent, []).append(child)
-    total, runnable, todo = 0.0, False, [pid]
-    while todo:
-        current = todo.pop()
-        fields = _stat(current)
-        if fields is not None:
-            total += _cpu(fields)
-            runnable = runnable or fields[0] == b"R"
-        todo += children.get(current, [])
-    return total, runnable
-
-
 def machine_is_loaded() -> bool:
     """More runnable processes, over the last minute, than this process has cores."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return os.getloadavg()[0] > (cores or 1)
-
-
-def _parents() -> dict[int, int]:
-    """{pid: parent pid} of every living process (Linux /proc; empty elsewhere)."""
-    parents = {}
-    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-        status = _status(int(entry.name)) if entry.name.isdigit() else None
-        if status is not None and status[0] != b"Z":  # a zombie is dead; its parent reaps it
-            parents[int(entry.name)] = status[1]
-    return parents
 
 
 def _sweep(server: int) -> None:
@@ -299,10 +244,7 @@ def _sweep(server: int) -> None:
     until a pass finds nothing: a process that forks meanwhile is caught in the next.
     """
     for _ in range(1000):
-        parents = _parents()
-        children: dict[int, list[int]] = {}
-        for pid, parent in parents.items():
-            children.setdefault(parent, []).append(pid)
+        children = processes.children()
         doomed = [pid for pid in children.get(server, []) if pid not in _LIVE_WORKERS]
         if not doomed:
             return

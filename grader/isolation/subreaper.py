@@ -11,6 +11,8 @@ import signal
 import sys
 import warnings
 
+from grader.isolation import processes
+
 if sys.platform == "linux":
     import ctypes
 
@@ -26,14 +28,11 @@ def _reap_before_exit(server: int = os.getpid()) -> None:
     in the judge's (which waits for it: `grader.isolation.forkserver.stop`)."""
     if os.getpid() != server:  # a process forked from the server that exits normally
         return
-    from grader.isolation.sandbox import _parents  # cheap here: the server has imported torch
-
-    for pid, parent in _parents().items():
-        if parent == server:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                continue
+    for pid in processes.children().get(server, []):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
     while True:
         try:
             os.wait()
