@@ -28,9 +28,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FunctionType, ModuleType
 
+from grader.isolation.wire import ByHandFinding
+
 
 class ByHandViolation(Exception):
     """A submission used a library callable its exercise asks it to write by hand."""
+
+    def __init__(self, finding: ByHandFinding):
+        super().__init__(finding)
+        self.finding = finding
 
 
 @dataclass(frozen=True)
@@ -114,22 +120,21 @@ def _check(dotted: str, banned_for: tuple[str, ...], on_path: tuple[str, ...], a
            exercise: str, path: str, receiver) -> None:
     cls = type(receiver)
     if cls.__module__ == exercise and cls.__qualname__ in banned_for:
-        line = _first_line(cls)
-        raise ByHandViolation(f"line {line}: {cls.__qualname__} subclasses {dotted}; {advice}")
+        raise ByHandViolation(ByHandFinding(cls.__qualname__, dotted, _first_line(cls), advice,
+                                            subclasses=True))
     path_only = on_path if _ON_BY_HAND_PATH[0] else ()
     frame = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
         owner = code.co_qualname.split(".")[0]
         if code.co_filename == path and owner in banned_for + path_only:
-            where = "" if owner in banned_for else " on its by-hand path"
-            raise ByHandViolation(f"line {frame.f_lineno}: {owner}{where} uses {dotted}; "
-                                  f"{advice}")
+            raise ByHandViolation(ByHandFinding(owner, dotted, frame.f_lineno, advice,
+                                                on_path=owner not in banned_for))
         frame = frame.f_back
 
 
-def _first_line(cls: type) -> int | str:
+def _first_line(cls: type) -> int | None:
     try:
         return inspect.getsourcelines(cls)[1]
     except (OSError, TypeError):
-        return "?"
+        return None

@@ -29,7 +29,7 @@ from typing import Any
 
 from grader.isolation import by_hand, forkserver, processes, source_rules, wire
 from grader.isolation.source_rules import SourceFindings
-from grader.isolation.wire import ErrorKind
+from grader.isolation.wire import Crashed, ErrorKind, TimedOut, TimeLimit, WorkerError
 from grader.isolation.worker import OUTPUT_CAP, Request, WorkerSpec, serve
 
 DEFAULT_TIMEOUT = 20.0  # CPU seconds per call; checks that train ask for more
@@ -41,14 +41,11 @@ POLL_INTERVAL = 0.2  # seconds between two readings of a running call's CPU time
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one call returned: a value, or an error described in plain words."""
+    """What one call returned: a value, or why it failed as typed facts (the judging wing
+    words them: grader.judging.feedback)."""
 
-    ok: bool
     value: Any = None
-    kind: ErrorKind | None = None  # for errors
-    message: str = ""
-    out_of_memory: bool = False
-    traceback: str = ""
+    error: WorkerError | None = None
     output: str = ""
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # used by the worker's process tree during the call
@@ -56,10 +53,14 @@ class Outcome:
     cpu_limit: float = 0.0  # the call's limits, CPU time and wall-clock ceiling
     wall_limit: float = 0.0
     retried: bool = False  # timed out on a loaded machine and ran again
-    # For an exception of the submission's: the functions of its file the traceback passes
-    # through (qualified names, outermost first), and the tensor arguments of the first.
-    raised_in: tuple[str, ...] = ()
-    arguments: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def kind(self) -> ErrorKind | None:
+        return None if self.error is None else self.error.kind
 
 
 @dataclass
@@ -138,17 +139,15 @@ class Sandbox:
                 waited += 0.0 if runnable else now - last
                 last, wall = now, now - started
                 if cpu > cpu_limit:
-                    message = f"timed out: used over {timeout:g} s of CPU time"
+                    timed_out = TimedOut(TimeLimit.CPU, timeout, cpu)
                 elif waited > WAIT_CEILING * cpu_limit:
-                    message = (f"timed out: waited over {waited:.0f} s without running (a "
-                               "sleep, input(), a lock or a pipe that never comes)")
+                    timed_out = TimedOut(TimeLimit.WAIT, waited, cpu)
                 elif wall > limits["wall_limit"]:
-                    message = (f"timed out after {wall:.0f} s of wall-clock time (using "
-                               f"{cpu:.1f} s of CPU time)")
+                    timed_out = TimedOut(TimeLimit.WALL, wall, cpu)
                 else:
                     continue
                 self._kill(key)
-                return Outcome(False, kind=ErrorKind.TIMEOUT, message=message,
+                return Outcome(error=WorkerError(ErrorKind.TIMEOUT, timed_out=timed_out),
                                output=wire.printable(_read_output(worker.output_path)),
                                cpu_seconds=cpu, wall_seconds=wall, **limits)
             reply = wire.load_reply(worker.conn.recv_bytes())
@@ -158,14 +157,8 @@ class Sandbox:
         times = {"cpu_seconds": processes.cpu_seconds(pid) - cpu_before,
                  "wall_seconds": wall, **limits}
         self.round_trips.append(wall - reply.seconds)
-        if reply.ok:
-            return Outcome(True, value=reply.value, output=reply.output, seconds=reply.seconds,
-                           **times)
-        error = reply.error
-        return Outcome(False, kind=error.kind, message=error.message,
-                       out_of_memory=error.out_of_memory, traceback=error.traceback,
-                       output=reply.output, seconds=reply.seconds, raised_in=error.raised_in,
-                       arguments=error.arguments, **times)
+        return Outcome(value=reply.value, error=reply.error, output=reply.output,
+                       seconds=reply.seconds, **times)
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
         ctx = forkserver.ensure_running()
@@ -198,17 +191,9 @@ class Sandbox:
         code = worker.process.exitcode
         output = _read_output(worker.output_path)
         self._kill(key)
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name
-            reason = {
-                "SIGSEGV": "crashed with a segmentation fault (SIGSEGV)",
-                "SIGKILL": "was killed (SIGKILL), most likely for using too much memory",
-                "SIGABRT": "aborted (SIGABRT)",
-            }.get(name, f"was killed by {name}")
-        else:
-            reason = f"exited with code {code} (os._exit or a hard crash)"
-        return Outcome(False, kind=ErrorKind.CRASH,
-                       message=f"the process running your code {reason}",
+        crashed = (Crashed(signal=signal.Signals(-code).name) if code is not None and code < 0
+                   else Crashed(exit_code=code))
+        return Outcome(error=WorkerError(ErrorKind.CRASH, crashed=crashed),
                        output=wire.printable(output))
 
     def _kill(self, key: tuple[str, str]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from grader.isolation import by_hand
 from grader.isolation.by_hand import ByHand
+from grader.isolation.wire import ByHandFinding, Reach, Tampering
 
 GRADER_PACKAGES = ("grader", "tests", "solutions")
 # Ways to reach the grader's objects without naming them.
@@ -33,17 +34,15 @@ INTERNALS = ("sys.modules", "sys._getframe", "sys.settrace", "sys.setprofile", "
              "inspect", "builtins", "importlib", "ctypes", "__import__", "__builtins__")
 INTERNAL_ATTRIBUTES = ("__globals__", "__builtins__", "f_back", "f_globals", "f_locals",
                        "f_builtins", "gi_frame", "cr_frame", "tb_frame", "__subclasses__")
-TAMPERING_ADVICE = ("a submission may use its own code, PyTorch and the libraries the "
-                    "handout names, never the grader's modules or the interpreter's internals")
 
 
 @dataclass(frozen=True)
 class SourceFindings:
-    """tampering: messages ("line 3: imports tests.probes.mcc; ..."); by_hand: (the class or
-    function concerned, message) pairs."""
+    """What a file breaks, as facts (grader.isolation.wire): each way it reaches into the
+    grader, each by-hand rule a named class or function breaks."""
 
-    tampering: tuple[str, ...] = ()
-    by_hand: tuple[tuple[str, str], ...] = ()
+    tampering: tuple[Tampering, ...] = ()
+    by_hand: tuple[ByHandFinding, ...] = ()
 
 
 def read(path: Path, rule: ByHand | None) -> SourceFindings:
@@ -104,23 +103,23 @@ def _references(node: ast.AST, names: dict[str, str], *, outermost: bool = False
             and (dotted := _dotted(child, names)) is not None]
 
 
-def _tampering(tree: ast.Module, names: dict[str, str]) -> list[str]:
+def _tampering(tree: ast.Module, names: dict[str, str]) -> list[Tampering]:
     found = []
     for node in ast.walk(tree):
         modules = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
         for module in modules:
             if module.split(".")[0] in GRADER_PACKAGES:
-                found.append(f"line {node.lineno}: imports the grader's module {module}")
+                found.append(Tampering(Reach.IMPORTS, module, node.lineno))
         if isinstance(node, ast.Attribute) and node.attr in INTERNAL_ATTRIBUTES:
-            found.append(f"line {node.lineno}: reads {node.attr}")
+            found.append(Tampering(Reach.READS, node.attr, node.lineno))
     for node, dotted in _references(tree, names, outermost=True):
         if any(dotted == name or dotted.startswith(f"{name}.") for name in INTERNALS):
-            found.append(f"line {node.lineno}: uses {dotted}")
-    return [f"{message}; {TAMPERING_ADVICE}" for message in dict.fromkeys(found)]
+            found.append(Tampering(Reach.USES, dotted, node.lineno))
+    return list(dict.fromkeys(found))
 
 
-def _by_hand(tree: ast.Module, names: dict[str, str], rule: ByHand) -> list[tuple[str, str]]:
+def _by_hand(tree: ast.Module, names: dict[str, str], rule: ByHand) -> list[ByHandFinding]:
     definitions = {node.name: node for node in tree.body if isinstance(
         node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
     found = []
@@ -133,10 +132,9 @@ def _by_hand(tree: ast.Module, names: dict[str, str], rule: ByHand) -> list[tupl
                 value = _resolve(dotted)
                 library = next((text for obj, text in banned if obj is value), None)
                 if library is not None:
-                    verb = "subclasses" if id(child) in bases else "uses"
-                    via = "" if name == owner else f" (through {name})"
-                    found.append((owner, f"line {child.lineno}: {owner}{via} {verb} {library}; "
-                                         f"{rule.advice}"))
+                    found.append(ByHandFinding(owner, library, child.lineno, rule.advice,
+                                               subclasses=id(child) in bases,
+                                               through="" if name == owner else name))
     return list(dict.fromkeys(found))
 
 

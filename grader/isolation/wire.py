@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -74,18 +75,91 @@ class ErrorKind(StrEnum):
     INTERNAL = "internal"  # the grader's own fault
 
 
+class TimeLimit(StrEnum):
+    """Which of a call's limits stopped it (grader.isolation.sandbox)."""
+
+    CPU = "cpu"  # it used more CPU time than its limit
+    WAIT = "wait"  # it waited (slept, blocked) past its ceiling without running
+    WALL = "wall"  # it ran past the wall-clock ceiling
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    """A call its sandbox stopped; found by the judging side, never sent by a worker."""
+
+    limit: TimeLimit
+    seconds: float  # CPU: the call's CPU limit; WAIT: how long it waited; WALL: its wall time
+    cpu_seconds: float = 0.0  # what the call used
+
+
+@dataclass(frozen=True)
+class Crashed:
+    """A worker that died during a call, killed by a signal or exited; found by the judging
+    side."""
+
+    signal: str = ""  # e.g. "SIGSEGV"; empty when it exited
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception that escaped a call, reduced to data."""
+
+    type_name: str  # "TypeError", "SystemExit", ...
+    text: str = ""  # the first line of its message, capped; for SystemExit, its code's repr
+    line: int | None = None  # for a SyntaxError, the line it points at
+
+
+@dataclass(frozen=True)
+class ByHandFinding:
+    """A class or function of the submission (`owner`) that uses a library callable its
+    exercise asks it to write (grader.isolation.by_hand)."""
+
+    owner: str
+    library: str  # dotted, as the rule names it: "torch.optim.Adam"
+    line: int | None  # in the submission's file; None where its source cannot be read
+    advice: str  # the rule's: what to do instead
+    subclasses: bool = False  # the library callable is a base class of `owner`
+    through: str = ""  # the module's function or class `owner` reaches it through
+    on_path: bool = False  # only on `owner`'s by-hand path (by_hand.by_hand_path)
+
+
+class Reach(StrEnum):
+    """How a submission reached into the grader (grader.isolation.source_rules)."""
+
+    IMPORTS = "imports"  # it imports the grader's module `name`
+    READS = "reads"  # it reads the interpreter's attribute `name` (__globals__, f_back, ...)
+    USES = "uses"  # it uses the interpreter's internal `name` (sys.modules, gc, ...)
+    CHANGED = "changed"  # at run time, it rebound or removed the harness's `name`
+
+
+@dataclass(frozen=True)
+class Tampering:
+    """One way a submission reached into the grader."""
+
+    reach: Reach
+    name: str
+    line: int | None = None  # in the submission's file; None: found at run time
+
+
 @dataclass(frozen=True)
 class WorkerError:
-    """Why a call failed, as the worker saw it."""
+    """Why a call failed, as typed facts: the judging wing words them for the student
+    (grader.judging.feedback)."""
 
     kind: ErrorKind
-    message: str
+    raised: Raised | None = None  # the exception that escaped, where one did
     traceback: str = ""  # the submission's own frames, a line each
     out_of_memory: bool = False
     # For an exception of the submission's: the functions of its file the traceback passes
     # through (qualified names, outermost first), and the tensor arguments of the first.
     raised_in: tuple[str, ...] = ()
     arguments: str = ""
+    by_hand: ByHandFinding | None = None  # BY_HAND: the rule it broke, where
+    tampering: tuple[Tampering, ...] = ()  # TAMPERING: what it reached
+    timed_out: TimedOut | None = None  # TIMEOUT (the sandbox's finding)
+    crashed: Crashed | None = None  # CRASH (the sandbox's finding)
+    internal: str = ""  # INTERNAL: the grader's own fault, in its maintainers' words
 
 
 @dataclass(frozen=True)
@@ -103,25 +177,33 @@ class Reply:
         return self.error is None
 
 
+# The kinds a worker sends; the others are the sandbox's findings.
+_SENT = frozenset(ErrorKind) - {ErrorKind.TIMEOUT, ErrorKind.CRASH}
+
+
 def dump_reply(reply: Reply) -> bytes:
     """Worker side: a reply as plain data (an enum or a dataclass would not load with
     weights_only)."""
     error = reply.error
     return dumps({
         "value": reply.value, "output": reply.output, "seconds": reply.seconds,
-        "error": error and {"kind": error.kind.value, "message": error.message,
+        "error": error and {"kind": error.kind.value, "raised": _plain_fact(error.raised),
                             "traceback": error.traceback, "out_of_memory": error.out_of_memory,
-                            "raised_in": list(error.raised_in), "arguments": error.arguments},
+                            "raised_in": list(error.raised_in), "arguments": error.arguments,
+                            "by_hand": _plain_fact(error.by_hand),
+                            "tampering": [_plain_fact(found) for found in error.tampering],
+                            "internal": error.internal},
     })
 
 
 def load_reply(data: bytes) -> Reply:
     """Judge side: a reply rebuilt from plain data. Student code shares the worker's
     process and could send anything: every field is checked, every text made printable,
-    and a kind of error the worker does not send is an exception of the submission's."""
+    and a kind of error the worker does not send, or one without its facts, is an
+    exception of the submission's."""
     plain = loads(data)
     if not isinstance(plain, dict):
-        plain = {"error": {"message": f"the worker sent {type(plain).__name__}"}}
+        plain = {"error": {}}
     seconds = plain.get("seconds")
     common = {"output": printable(str(plain.get("output", ""))),
               "seconds": float(seconds) if isinstance(seconds, int | float) else 0.0}
@@ -129,18 +211,64 @@ def load_reply(data: bytes) -> Reply:
     if error is None:
         return Reply(value=plain.get("value"), **common)
     error = error if isinstance(error, dict) else {}
+    by_hand = _fact(ByHandFinding, error.get("by_hand"))
+    found = error.get("tampering")
+    tampering = tuple(fact for fact in (_fact(Tampering, item) for item in found)
+                      if fact is not None) if isinstance(found, list) else ()
     try:
         kind = ErrorKind(error.get("kind"))
     except ValueError:
         kind = ErrorKind.EXCEPTION
+    if (kind not in _SENT or (kind == ErrorKind.BY_HAND and by_hand is None)
+            or (kind == ErrorKind.TAMPERING and not tampering)):
+        kind = ErrorKind.EXCEPTION
     names = error.get("raised_in")
     return Reply(error=WorkerError(
-        kind=kind, message=printable(str(error.get("message", ""))),
+        kind=kind, raised=_fact(Raised, error.get("raised")),
         traceback=printable(str(error.get("traceback", ""))),
         out_of_memory=error.get("out_of_memory") is True,
         raised_in=tuple(printable(name) for name in names if isinstance(name, str))
         if isinstance(names, list) else (),
-        arguments=printable(str(error.get("arguments", "")))), **common)
+        arguments=printable(str(error.get("arguments", ""))),
+        by_hand=by_hand, tampering=tampering,
+        internal=printable(str(error.get("internal", "")))), **common)
+
+
+def _plain_fact(fact: Raised | ByHandFinding | Tampering | None) -> dict | None:
+    return fact and {name: value.value if isinstance(value, StrEnum) else value
+                     for name, value in vars(fact).items()}
+
+
+class _NotAFact(Exception):
+    pass
+
+
+def _checked(kind: type) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            raise _NotAFact
+        return value
+    return check
+
+
+# A fact's field, by its annotation, from what a worker sent: texts made printable.
+_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "str": lambda value: printable(_checked(str)(value)),
+    "int | None": lambda value: None if value is None else _checked(int)(value),
+    "bool": lambda value: value is True,
+    "Reach": lambda value: Reach(_checked(str)(value)),
+}
+
+
+def _fact(cls: type, plain: Any) -> Any:
+    """The fact `cls` rebuilt from a worker's plain data; None where it is not one."""
+    if not isinstance(plain, dict):
+        return None
+    try:
+        return cls(**{f.name: _FIELDS[f.type](plain[f.name]) for f in fields(cls)
+                      if f.name in plain})
+    except (_NotAFact, TypeError, ValueError):  # a field missing, of a wrong type or value
+        return None
 
 
 def printable(text: str) -> str:

@@ -2,8 +2,8 @@
 
 It is the only place student code runs. Every call is re-seeded, so a probe's result
 is a function of (probe, case, device) alone, whatever ran before it. Results go
-back through `grader.isolation.wire`, errors as plain descriptions; the parent enforces the
-time limit by killing the whole process group.
+back through `grader.isolation.wire`, errors as typed facts (the judge words them); the
+parent enforces the time limit by killing the whole process group.
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ import torch
 
 from grader import ROOT
 from grader.isolation import by_hand, confinement, wire
-from grader.isolation.source_rules import TAMPERING_ADVICE, SourceFindings
-from grader.isolation.wire import ErrorKind, Reply, WorkerError
-
-
-def _error(kind: ErrorKind, message: str, frames: str = "", *,
-           out_of_memory: bool = False, raised_in: StudentFrames | None = None) -> WorkerError:
-    return WorkerError(kind, message, frames, out_of_memory,
-                       raised_in.functions if raised_in else (),
-                       raised_in.arguments if raised_in else "")
+from grader.isolation.source_rules import SourceFindings
+from grader.isolation.wire import (
+    ByHandFinding,
+    ErrorKind,
+    Raised,
+    Reach,
+    Reply,
+    Tampering,
+    WorkerError,
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def serve(conn, spec: WorkerSpec) -> None:
         try:
             _lock_in(spec)
         except OSError as exc:  # never run a submission less confined than reported
-            import_error = _error(ErrorKind.INTERNAL, f"could not confine the worker: {exc}")
+            import_error = WorkerError(ErrorKind.INTERNAL,
+                                       internal=f"could not confine the worker: {exc}")
         harness = _harness(spec.exercise)
     while True:
         try:
@@ -210,8 +212,8 @@ def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules,
     for (name, attribute), value in harness.items():
         module = modules.get(name)
         if module is None or module.__dict__.get(attribute, _MISSING) is not value:
-            return _error(ErrorKind.TAMPERING, f"your code changed the grader's "
-                          f"{name}.{attribute}; {TAMPERING_ADVICE}")
+            return WorkerError(ErrorKind.TAMPERING, tampering=(
+                Tampering(Reach.CHANGED, f"{name}.{attribute}"),))
     return None
 
 
@@ -220,10 +222,9 @@ _MISSING = object()
 
 def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, WorkerError | None]:
     if spec.module_path is None:
-        return None, _error(ErrorKind.MISSING_MODULE,
-                            f"no {spec.exercise}.py in the graded directory")
+        return None, WorkerError(ErrorKind.MISSING_MODULE)
     if spec.findings.tampering:  # never run
-        return None, _error(ErrorKind.TAMPERING, "\n".join(spec.findings.tampering))
+        return None, WorkerError(ErrorKind.TAMPERING, tampering=spec.findings.tampering)
     _seed(0)
     if not spec.trusted:
         # Before the submission binds any alias of what its exercise asks it to write.
@@ -237,21 +238,19 @@ def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, WorkerError
         module_spec.loader.exec_module(module)
     except BaseException as exc:  # noqa: BLE001 - any failure of student code is reported
         sys.modules.pop(spec.exercise, None)
-        error = _describe(exc, spec, kind=ErrorKind.IMPORT)
-        return None, dataclasses.replace(
-            error, message=f"could not import {spec.exercise}.py: {error.message}")
-    for owner, message in spec.findings.by_hand:
-        if hasattr(module, owner):
-            setattr(module, owner, _refusing(message))
+        return None, _describe(exc, spec, kind=ErrorKind.IMPORT)
+    for finding in spec.findings.by_hand:
+        if hasattr(module, finding.owner):
+            setattr(module, finding.owner, _refusing(finding))
     return module, None
 
 
-def _refusing(message: str):
+def _refusing(finding: ByHandFinding):
     """Stands in for a class or function whose source breaks a by-hand rule: each check
     that uses it fails with the line and the rule."""
 
     def refuse(*args, **kwargs):
-        raise by_hand.ByHandViolation(message)
+        raise by_hand.ByHandViolation(finding)
 
     return refuse
 
@@ -260,7 +259,7 @@ def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> Reply:
     try:
         probe = getattr(importlib.import_module(request.probe_module), request.probe_name)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as such
-        return Reply(error=_error(ErrorKind.INTERNAL, repr(exc)))
+        return Reply(error=WorkerError(ErrorKind.INTERNAL, internal=repr(exc)))
     _seed(request.seed)
     try:
         value = probe(submission, request.case, request.device)
@@ -288,26 +287,29 @@ def _sync(device: str) -> None:
 def _describe(
     exc: BaseException, spec: WorkerSpec, *, kind: ErrorKind | None = None, submission=None
 ) -> WorkerError:
-    """A student-readable account of an exception: kind, message, student frames only."""
+    """An exception as facts: its kind, type and first line, the submission's frames only."""
     if kind is None:
         kind = _classify(exc, submission)
-    raised_in = student_frames(exc, spec.module_path)
-    out_of_memory = False
-    if isinstance(exc, SystemExit):
-        message = f"called sys.exit({exc.code!r})"
+    frames = student_frames(exc, spec.module_path)
+    finding = None
+    if isinstance(exc, by_hand.ByHandViolation) and isinstance(
+            getattr(exc, "finding", None), ByHandFinding):
+        raised, finding = Raised(type(exc).__name__), exc.finding
+    elif isinstance(exc, SystemExit):  # its subclasses too: what counts is that it exits
+        raised = Raised("SystemExit", repr(exc.code))
     elif isinstance(exc, SyntaxError):
-        message = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        raised = Raised("SyntaxError", str(exc.msg), exc.lineno)
     else:
         text = str(exc).strip().splitlines()
-        message = type(exc).__name__ + (f": {text[0][:300]}" if text else "")
-        # PyTorch's CPU allocator reports RLIMIT_DATA as a RuntimeError (only its words say
-        # so), CUDA as its own type.
-        out_of_memory = isinstance(exc, MemoryError | torch.OutOfMemoryError) or (
-            "can't allocate memory" in (text[0] if text else ""))
-        if out_of_memory:
-            message = f"ran out of memory: {message}"
-    return _error(kind, message, "\n".join(raised_in.lines[-5:]), out_of_memory=out_of_memory,
-                  raised_in=raised_in)
+        raised = Raised(type(exc).__name__, text[0][:300] if text else "")
+    if kind == ErrorKind.BY_HAND and finding is None:  # raised by the submission itself
+        kind = ErrorKind.EXCEPTION
+    # PyTorch's CPU allocator reports RLIMIT_DATA as a RuntimeError (only its words say so),
+    # CUDA as its own type.
+    out_of_memory = isinstance(exc, MemoryError | torch.OutOfMemoryError) or (
+        not isinstance(exc, SystemExit | SyntaxError) and "can't allocate memory" in raised.text)
+    return WorkerError(kind, raised, "\n".join(frames.lines[-5:]), out_of_memory,
+                       frames.functions, frames.arguments, by_hand=finding)
 
 
 def _classify(exc: BaseException, submission) -> ErrorKind:

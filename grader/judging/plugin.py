@@ -29,7 +29,9 @@ from grader import ROOT
 from grader.exercises import declared_points
 from grader.isolation.sandbox import DEFAULT_TIMEOUT, STARTUP_ALLOWANCE, Outcome, Sandbox
 from grader.isolation.wire import ErrorKind
-from grader.judging.judge import CheckFailure, show
+from grader.judging import feedback
+from grader.judging.feedback import StudentError
+from grader.judging.judge import show
 from grader.judging.options import GradingOptions, add_flags
 from grader.judging.reference import (
     SEED,
@@ -43,7 +45,6 @@ from grader.judging.results import (
     CheckResult,
     DeviceRun,
     ExerciseResult,
-    Fault,
     RunOutcome,
     SubmissionResult,
 )
@@ -70,14 +71,6 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-class StudentError(Exception):
-    """The submission's code failed (raised, timed out, crashed) during a probe."""
-
-    def __init__(self, outcome: Outcome, message: str):
-        super().__init__(message)
-        self.outcome = outcome
 
 
 @dataclass
@@ -304,7 +297,7 @@ class Check:
         self.output = outcome.output
         if outcome.ok:
             return outcome.value
-        error = StudentError(outcome, _explain(outcome, case))
+        error = StudentError(outcome, self.exercise, case)
         if outcome.kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH, ErrorKind.IMPORT,
                             ErrorKind.MISSING_MODULE, ErrorKind.TAMPERING):
             self._broken = error
@@ -329,38 +322,15 @@ class Check:
         except DeviceNotRecorded as exc:
             pytest.skip(str(exc))
         if not outcome.ok:
-            raise RuntimeError(f"the reference failed on {show(case)}: {outcome.message}\n"
-                               f"{outcome.traceback}\n{outcome.output}")
+            raise RuntimeError(f"the reference failed on {show(case)}: "
+                               f"{feedback.explain(outcome.error, self.exercise, None, 'it')}"
+                               f"\n{outcome.output}")
         return outcome.value
 
     def both(self, probe: Callable, case: Any, *, timeout: float | None = None):
         """(submission's result, reference's result) for the same probe and case."""
         return self.student(probe, case, timeout=timeout), self.reference(probe, case,
                                                                            timeout=timeout)
-
-
-def _explain(outcome: Outcome, case: Any) -> str:
-    if outcome.kind == ErrorKind.NOT_IMPLEMENTED:
-        return "not implemented yet (raises NotImplementedError)"
-    if outcome.kind in (ErrorKind.IMPORT, ErrorKind.MISSING_MODULE, ErrorKind.INTERNAL):
-        return outcome.message
-    if outcome.kind == ErrorKind.TAMPERING:
-        return f"tampering, so no check of this exercise counts:\n{outcome.message}"
-    where = f" on case {show(case)}" if case is not None else ""
-    if outcome.kind == ErrorKind.MISSING_NAME:
-        return f"{outcome.message}{where}: a required function or class is missing"
-    text = f"your code {_verb(outcome)}{where}"
-    if outcome.arguments:
-        text += f"\ntensor arguments: {outcome.arguments}"
-    if outcome.traceback:
-        text += "\n" + outcome.traceback
-    return text
-
-
-def _verb(outcome: Outcome) -> str:
-    if outcome.kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH) or outcome.out_of_memory:
-        return outcome.message.removeprefix("the process running your code ")
-    return f"raised {outcome.message}"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -382,99 +352,45 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                                       item.get_closest_marker("hidden") is not None)
     run = _device_run(item, call, report, device)
     if run.outcome == RunOutcome.FAILED:
-        run.message = _root_causes(item, state, str(target), exercise, device,
-                                   _raised_in(call)) + run.message
+        run.message = feedback.root_causes(
+            _failed_above(item, state, str(target), exercise, device),
+            feedback.raised_in(_failure(call))) + run.message
     state.runs.setdefault((str(target), exercise, name), []).append(run)
     return report
 
 
 def _device_run(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
-    run = _run_outcome(item, call, report, device)
     check = item.funcargs.get("check") if hasattr(item, "funcargs") else None
-    if isinstance(check, Check):
+    check = check if isinstance(check, Check) else None
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
+        run = DeviceRun(device, RunOutcome.NOT_RUN, reason.removeprefix("Skipped: "),
+                        call.duration)
+    elif report.passed:
+        run = DeviceRun(device, RunOutcome.PASSED, "", call.duration)
+    else:
+        run = feedback.failed_run(_failure(call), device, call.duration,
+                                  check.output if check else "")
+    if check is not None:
         run.cpu_seconds, run.longest_call = round(check.cpu_seconds, 3), check.longest_call
         run.retries = check.retries
     return run
 
 
-def _run_outcome(item: pytest.Item, call: pytest.CallInfo, report, device: str) -> DeviceRun:
-    seconds = call.duration
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
-        return DeviceRun(device, RunOutcome.NOT_RUN, reason.removeprefix("Skipped: "), seconds)
-    if report.passed:
-        return DeviceRun(device, RunOutcome.PASSED, "", seconds)
-    exc = _first_leaf(call.excinfo.value) if call.excinfo else None
-    if isinstance(exc, StudentError):
-        outcome = (RunOutcome.NOT_IMPLEMENTED if exc.outcome.kind == ErrorKind.NOT_IMPLEMENTED
-                   else RunOutcome.FAILED)
-        rule = (exc.outcome.message.removeprefix("ByHandViolation: ")
-                if exc.outcome.kind == ErrorKind.BY_HAND else "")
-        tampering = exc.outcome.message if exc.outcome.kind == ErrorKind.TAMPERING else ""
-        return DeviceRun(device, outcome, _with_output(str(exc), exc.outcome.output), seconds,
-                         by_hand=rule, tampering=tampering, fault=_fault(exc.outcome))
-    if isinstance(exc, CheckFailure):
-        check = item.funcargs.get("check")
-        return DeviceRun(device, RunOutcome.FAILED,
-                         _with_output(str(exc), check.output if check else ""), seconds,
-                         hint=exc.hint or "")
-    return DeviceRun(device, RunOutcome.ERROR, "internal error of the grader (please report "
-                     f"it): {type(exc).__name__}: {exc}", seconds)
-
-
-def _fault(outcome: Outcome) -> Fault | None:
-    """Why a call into the submission did not return, for the class report's counts."""
-    if outcome.out_of_memory:
-        return Fault.OUT_OF_MEMORY
-    return {ErrorKind.TIMEOUT: Fault.TIME_LIMIT, ErrorKind.CRASH: Fault.CRASH,
-            ErrorKind.EXCEPTION: Fault.EXCEPTION, ErrorKind.IMPORT: Fault.EXCEPTION,
-            }.get(outcome.kind)
-
-
-def _raised_in(call: pytest.CallInfo) -> tuple[str, ...] | None:
-    """The submission's functions an exception that failed the check passed through
-    (outermost first); None when the check failed on a value, a time-out or a crash."""
-    exc = _first_leaf(call.excinfo.value) if call.excinfo else None
-    if isinstance(exc, StudentError):
-        return exc.outcome.raised_in if exc.outcome.kind == ErrorKind.EXCEPTION else None
-    return exc.raised_in if isinstance(exc, CheckFailure) else None
-
-
-def _root_causes(item: pytest.Item, state: GradingState, target: str, exercise: str,
-                 device: str, raised_in: tuple[str, ...] | None) -> str:
-    """'fix `f` first' for each function the check uses whose own checks failed earlier,
-    and that this failure plausibly comes from.
-
-    A failure downstream of a broken function is most likely a knock-on of it: saying so
-    first keeps students from chasing correct code. Checks run in file order, so the
-    checks named in the `uses` marker have already run. The evidence: a wrong value may be
-    one `f` returned; an exception must have gone through `f` (`raised_in`, a method of
-    class `f` included), else the message names where it was raised, and `f` is not blamed.
-    """
-    marker = item.get_closest_marker("uses")
-    notes = []
-    for function, checks in (marker.kwargs.items() if marker else ()):
-        if raised_in is not None and not any(
-                name == function or name.startswith(f"{function}.") for name in raised_in):
-            continue
-        runs = [run for check in checks
-                for run in state.runs.get((target, exercise, check.__name__), [])]
-        if any(run.device == device and run.outcome == RunOutcome.FAILED for run in runs):
-            notes.append(f"fix `{function}` first: this check uses it, and a check of "
-                         f"`{function}` failed above\n")
-    return "".join(notes)
-
-
-def _first_leaf(exc: BaseException) -> BaseException:
+def _failure(call: pytest.CallInfo) -> BaseException | None:
+    """The exception that failed a check: the first of a group (hypothesis raises one)."""
+    exc = call.excinfo.value if call.excinfo else None
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
     return exc
 
 
-def _with_output(message: str, output: str) -> str:
-    """The message, then what the submission printed, each line marked as its own."""
-    if not output.strip():
-        return message
-    printed = "\n".join(f"| {line}" for line in output.rstrip().splitlines())
-    return f"{message}\nyour code printed (lines marked |):\n{printed}"
-
+def _failed_above(item: pytest.Item, state: GradingState, target: str, exercise: str,
+                  device: str) -> list[str]:
+    """The functions this check uses (its `uses` marker) of which a check failed earlier on
+    `device`; checks run in file order, so those named have already run."""
+    marker = item.get_closest_marker("uses")
+    return [function for function, checks in (marker.kwargs.items() if marker else ())
+            if any(run.device == device and run.outcome == RunOutcome.FAILED
+                   for check in checks
+                   for run in state.runs.get((target, exercise, check.__name__), []))]

@@ -168,7 +168,7 @@ class RecordedReference:
                 f"no recorded reference result for {probe.__module__}.{probe.__name__} on "
                 f"{kind} for this case: the recordings are stale (rebuild the release: "
                 "make release)")
-        return Outcome(True, value=wire.decode(by_device[key]))
+        return Outcome(value=wire.decode(by_device[key]))
 
     def results(self, exercise: str) -> dict[str, dict[str, Any]]:
         """{device kind: {key: result}} of one exercise, checked against the manifest."""

@@ -210,14 +210,14 @@ def test_a_worker_imports_the_checkouts_packages_after_its_root_changed():
         case = {"dtype": "float64", "features": 2, "outputs": 1, "samples": 3, "seed": 0}
         started = sandbox.run(ROOT / "solutions", "autograd_basics", autograd_probes.mse_loss,
                               case, "cpu")
-        assert started.ok, started.message
+        assert started.ok, started.error
         marker = ROOT / f".root-changed-{os.getpid()}"
         marker.touch()
         marker.unlink()
         outcome = sandbox.run(ROOT / "solutions", "autograd_basics",
                               autograd_probes.gene_expression_descent,
                               {"lr": 0.05, "split": "train", "steps": 2}, "cpu")
-        assert outcome.ok, outcome.message  # was: ModuleNotFoundError: No module named 'data'
+        assert outcome.ok, outcome.error  # was: ModuleNotFoundError: No module named 'data'
     finally:
         sandbox.close()
 

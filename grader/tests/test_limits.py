@@ -6,7 +6,7 @@ from __future__ import annotations
 from grader.isolation import forkserver
 from grader.isolation import sandbox as sandbox_module
 from grader.isolation.sandbox import WAIT_CEILING, Sandbox
-from grader.isolation.wire import ErrorKind
+from grader.isolation.wire import ErrorKind, TimeLimit
 from tests.probes import mcc as mcc_probes
 
 CASE = {"y_true": [0, 1], "y_pred": [0, 1]}
@@ -31,13 +31,13 @@ def test_a_call_is_limited_by_the_cpu_it_uses_and_by_how_long_it_waits(tmp_path)
     try:
         naps = sandbox.run(tmp_path / "naps", "mcc", mcc_probes.confusion_counts, CASE, "cpu",
                            timeout=0.3)
-        assert naps.ok, naps.message
+        assert naps.ok, naps.error
         assert naps.value == "done"
         assert naps.wall_seconds > 1.5 > naps.cpu_limit > naps.cpu_seconds
         sleeps = sandbox.run(tmp_path / "sleeps", "mcc", mcc_probes.confusion_counts, CASE,
                              "cpu", timeout=0.3)
         assert sleeps.kind == ErrorKind.TIMEOUT, sleeps
-        assert "waited" in sleeps.message
+        assert sleeps.error.timed_out.limit == TimeLimit.WAIT, sleeps
         assert WAIT_CEILING * 0.6 < sleeps.wall_seconds < sleeps.wall_limit
     finally:
         sandbox.close()
@@ -56,7 +56,8 @@ def test_a_call_stopped_by_the_wall_clock_runs_again_only_on_a_loaded_machine(tm
             monkeypatch.setattr(sandbox_module, "machine_is_loaded", lambda: loaded)  # noqa: B023
             outcome = sandbox.run(tmp_path / "naps", "mcc", mcc_probes.confusion_counts, CASE,
                                   "cpu", timeout=0.3)
-            assert outcome.kind == ErrorKind.TIMEOUT and "wall-clock" in outcome.message
+            assert outcome.kind == ErrorKind.TIMEOUT, outcome
+            assert outcome.error.timed_out.limit == TimeLimit.WALL, outcome
             assert outcome.retried == loaded
     finally:
         sandbox.close()

@@ -16,6 +16,7 @@ import pytest
 from grader import ROOT
 from grader.exercises import exercise_names
 from grader.isolation import by_hand, source_rules
+from grader.judging import feedback
 from grader.tests.grading import BY_HAND_MUTANTS, failing_checks, run_grader, variants
 
 SHORTCUTS = '''
@@ -62,8 +63,14 @@ def _read(tmp_path, source: str, exercise: str) -> source_rules.SourceFindings:
     return source_rules.read(path, by_hand.rule_of(exercise))
 
 
+def _by_hand(tmp_path, source: str, exercise: str) -> dict[str, str]:
+    """{class or function: the rule it breaks, as the student reads it}."""
+    return {finding.owner: feedback.by_hand_rule(finding)
+            for finding in _read(tmp_path, source, exercise).by_hand}
+
+
 def test_by_hand_follows_imports_aliases_subclasses_and_helpers(tmp_path):
-    assert dict(_read(tmp_path, SHORTCUTS, "optimizers").by_hand) == {
+    assert _by_hand(tmp_path, SHORTCUTS, "optimizers") == {
         "SGDMomentum": "line 11: SGDMomentum subclasses torch.optim.SGD; write the update "
                        "rule yourself",
         "Adam": "line 16: Adam (through _adam_class) uses torch.optim.Adam; write the update "
@@ -71,7 +78,7 @@ def test_by_hand_follows_imports_aliases_subclasses_and_helpers(tmp_path):
         # torch.optim.adamw.AdamW is torch.optim.AdamW: the same class, by another path
         "AdamW": "line 26: AdamW uses torch.optim.AdamW; write the update rule yourself",
     }
-    assert dict(_read(tmp_path, SHORTCUTS, "mcc").by_hand) == {
+    assert _by_hand(tmp_path, SHORTCUTS, "mcc") == {
         "matthews_corrcoef": "line 30: matthews_corrcoef uses sklearn.metrics.matthews_corrcoef;"
                              " compute the MCC yourself",
         "multiclass_mcc": "line 35: multiclass_mcc uses sklearn.metrics.matthews_corrcoef; "
@@ -90,7 +97,8 @@ def test_by_hand_follows_imports_aliases_subclasses_and_helpers(tmp_path):
     ("probes = __import__('tests.probes.mcc')", "line 1: uses __import__"),
 ])
 def test_tampering_is_read_in_the_source(tmp_path, code, found):
-    [message] = [m for m in _read(tmp_path, code, "mcc").tampering if m.startswith(found)]
+    messages = [feedback.tampering((fact,)) for fact in _read(tmp_path, code, "mcc").tampering]
+    [message] = [m for m in messages if m.startswith(found)]
     assert "never the grader's modules or the interpreter's internals" in message
 
 
@@ -150,5 +158,5 @@ def test_a_submission_that_replaces_a_probe_scores_zero_and_is_flagged(tmp_path)
         # ... and as the typed fact of the run that found it, which the class report counts
         assert any(phrase in facts.get("tampering", "") for test in results["tests"]
                    for facts in test["extra_data"].get("diagnosis", {}).values()), name
-        feedback = failing_checks(results)
-        assert feedback and all("tampering" in text for text in feedback.values()), feedback
+        failing = failing_checks(results)
+        assert failing and all("tampering" in text for text in failing.values()), failing
