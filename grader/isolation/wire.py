@@ -6,6 +6,10 @@ dtype, shape, type), and anything else is reduced to a description of its type.
 The judging side loads it with `torch.load(weights_only=True)`, which rebuilds only
 tensors and builtin containers, so a submission can never plant an object whose
 `__eq__` or `__reduce__` runs in the process that counts points.
+
+A failed call crosses as typed facts (`WorkerError`: the exception, the by-hand rule, the
+tampering; the sandbox adds a timeout's or a crash's), never as a sentence: the judging
+wing alone words them for the student (grader.judging.feedback).
 """
 
 from __future__ import annotations
