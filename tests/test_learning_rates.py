@@ -123,7 +123,7 @@ def steps_oracle(case: dict) -> tuple[list[float], dict[str, list[float]]]:
 @example(case={"samples": 5, "features": 3, "outputs": 2, "seed": 2, "lr": 0.05, "steps": 3})
 @settings(max_examples=10)
 def test_train_steps(check, case):
-    """train_steps: one SGD step per update, the full-batch MSE before each (Python floats)"""
+    """train_steps steps once per update, returning the full-batch MSE before each (floats)"""
     got = expect_dict(check.student(probes.train_steps, case), "train_steps", ["losses"],
                       case=case)
     losses = expect_float_list(got["losses"], "train_steps(...)", case=case)
@@ -176,7 +176,7 @@ def regime_hint(losses: list[float], best_loss: float, slow_factor: float, got) 
 @example(case={"losses": [1.0, 6.0], "best_loss": 0.25, "slow_factor": 4.0})
 @settings(max_examples=15)
 def test_classify_run(check, case):
-    """classify_run: diverged (non-finite or growing), slow (above slow_factor x best), good"""
+    """classify_run tells diverged (non-finite, growing), slow (> slow_factor x best) and good"""
     got = check.student(probes.classify_run, case)
     losses = probes.losses_from_case(case["losses"])
     expected = regime_oracle(losses, case["best_loss"], case["slow_factor"])
@@ -227,7 +227,7 @@ SWEEP_USES = pytest.mark.uses(train_steps=[test_train_steps], classify_run=[test
 @pytest.mark.points(2)
 @SWEEP_USES
 def test_lr_sweep(check):
-    """lr_sweep: every run from zero weights, in order; losses, final loss and regime"""
+    """lr_sweep runs every rate from zero weights, in order: losses, final loss and regime"""
     for case in SWEEP_CASES:
         runs = expect_runs(check.student(probes.lr_sweep, case), "lr_sweep", case=case,
                            count=len(case["optimizers"]) * len(case["rates"]))
@@ -278,7 +278,7 @@ GENE_CASE = {"split": "train", "rates": "default (1e-4, 1e-3, 1e-2, 0.1, 1.0)", 
 @pytest.mark.full_grade_only  # ten runs of 100 steps: too slow for QUICK=1
 @SWEEP_USES
 def test_lr_sweep_gene_expression(check):
-    """lr_sweep on the gene-expression set: SGD slow, good and diverged; Adam survives lr 1"""
+    """lr_sweep on the gene-expression set finds SGD slow, good and diverged; Adam survives lr 1"""
     case = GENE_CASE
     runs = check.student(probes.embedded_sweep, case)
     if type(runs) is not list or len(runs) != 10 or not all(isinstance(r, dict) for r in runs):
@@ -331,7 +331,7 @@ def same_points(got: list[list[float]], wanted: list[list[float]], device: str) 
 
 @pytest.mark.points(1)
 def test_plot_sweep_panels(check):
-    """plot_sweep: a log-scale panel per optimizer, titled, with a line per rate"""
+    """plot_sweep draws a titled log-scale panel per optimizer, with a line per rate"""
     got = plotted(check, None)
     for name in dict.fromkeys(run["optimizer"] for run in PLOT_RUNS):
         panels = [axes for axes in got["axes"] if name in axes["title"]]
@@ -361,7 +361,7 @@ def test_plot_sweep_panels(check):
 
 @pytest.mark.points(1)
 def test_plot_sweep_labels_legend_file(check):
-    """plot_sweep: axis labels, a legend, and a PNG written at `path`"""
+    """plot_sweep labels the axes, draws a legend and writes a PNG at `path`"""
     got = plotted(check, "sweep.png")
     for axes in got["axes"]:
         if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):
@@ -551,7 +551,7 @@ def rates_hint(case: dict, got: list[list[float]]) -> str:
 @pytest.mark.points(2)
 @pytest.mark.uses(train_steps=[test_train_steps])
 def test_train_with_schedule_sets_rates(check):
-    """train_with_schedule: every update uses its epoch's rate, in every parameter group"""
+    """train_with_schedule gives every update its epoch's rate, in every parameter group"""
     for case in SCHEDULE_CASES:
         got = check.student(probes.train_with_schedule, case)
         if got["raised"]:

@@ -320,7 +320,7 @@ def skip_example(optimizer: str) -> dict:
 @example(case=skip_example("adamw"))
 @settings(max_examples=12)
 def test_parameters_without_grad_are_skipped(check, case):
-    """all three skip parameters whose .grad is None (no step, state not advanced)"""
+    """SGDMomentum, Adam and AdamW skip parameters whose .grad is None (no step, same state)"""
     got = student_trajectory(check, case)
     trajectory = got.get("trajectory")
     expect_tensor(trajectory, "the parameters after each step", case=case,
@@ -360,7 +360,7 @@ def groups_example(optimizer: str) -> dict:
 @example(case=groups_example("adamw"))
 @settings(max_examples=12)
 def test_parameter_groups(check, case):
-    """all three use each parameter group's own hyperparameters"""
+    """SGDMomentum, Adam and AdamW use each parameter group's own hyperparameters"""
     got = student_trajectory(check, case)
     judge_trajectory(check, case, got.get("trajectory"), "with several parameter groups")
 
@@ -374,7 +374,9 @@ def resume_case(optimizer: str) -> dict:
 
 @pytest.mark.points(1)
 def test_state_per_parameter(check):
-    """all three keep their state per parameter in self.state (state_dict restarts exactly)"""
+    """SGDMomentum, Adam and AdamW keep their state per parameter in self.state
+
+    A state_dict saved after some steps restarts a fresh optimizer exactly."""
     for optimizer in ("sgd", "adam", "adamw"):
         case = resume_case(optimizer)
         name = probes.CLASS_NAMES[optimizer]
@@ -462,7 +464,7 @@ LOSS_CASE = {**TRAIN_CASE, "lr": 0.0, "dropout": 0.0, "train_size": 21, "val_siz
 
 @pytest.mark.points(1)
 def test_train_with_optimizer_steps(check):
-    """train_with_optimizer: zero_grad, backward and one step per training batch (weights)"""
+    """train_with_optimizer zeroes, backpropagates and steps once per training batch (weights)"""
     case = TRAIN_CASE
     got, expected = check.both(probes.train_with_optimizer, case)
     steps, wanted = got["events"].count("step"), case["epochs"] * got["train_batches"]
@@ -576,7 +578,7 @@ def test_compare_optimizers_runs(check):
 @pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_fresh_models(check):
-    """every run of compare_optimizers trains a fresh model of its own, on the device"""
+    """compare_optimizers trains a fresh model of its own in every run, on the device"""
     for case in COMPARE_CASES:
         got = check.student(probes.compare_optimizers, case, timeout=60)
         runs = len(case["names"])
@@ -597,7 +599,7 @@ def test_compare_optimizers_fresh_models(check):
 @pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_same_start(check):
-    """every run of compare_optimizers starts from the same initial weights"""
+    """compare_optimizers starts every run from the same initial weights"""
     for case in COMPARE_CASES:
         starts = check.student(probes.compare_optimizers, case, timeout=60)["initial_weights"]
         for index, start in enumerate(starts[1:], start=2):
@@ -640,7 +642,7 @@ def plotted(check, filename: str | None) -> dict:
 
 @pytest.mark.points(1)
 def test_plot_lines(check):
-    """plot_loss_curves: solid training and dashed validation lines, one colour per optimizer"""
+    """plot_loss_curves draws solid training, dashed validation lines, a colour per optimizer"""
     got = plotted(check, None)
     lines = [line for axes in got["axes"] for line in axes["lines"]]
     colours = {}
@@ -673,7 +675,7 @@ def test_plot_lines(check):
 
 @pytest.mark.points(1)
 def test_plot_labels_legend_file(check):
-    """plot_loss_curves: axis labels, a legend, and a PNG written at `path`"""
+    """plot_loss_curves labels the axes, draws a legend and writes a PNG at `path`"""
     got = plotted(check, "curves.png")
     for axes in got["axes"]:
         if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):

@@ -86,7 +86,7 @@ def judge_model(check, case: dict) -> None:
 
 @pytest.mark.points(2)
 def test_logistic_regression_logits(check):
-    """LogisticRegression: one nn.Linear(F, 1); forward returns the logits (N,)"""
+    """LogisticRegression holds one nn.Linear(F, 1); forward returns the logits (N,)"""
     for case in ({"model": "LogisticRegression", "features": 4, "samples": 6, "seed": 1},
                  {"model": "LogisticRegression", "features": 1, "samples": 3, "seed": 2},
                  {"model": "LogisticRegression", "features": 3, "samples": 1, "seed": 3}):
@@ -104,7 +104,7 @@ def test_logistic_regression_logits(check):
 @example(case={"logits": [-0.5], "labels": [0], "dtype": "float32"})  # a batch of one
 @settings(max_examples=12)
 def test_binary_accuracy(check, case):
-    """binary_accuracy: the share of correct predictions, 1 where the logit is > 0"""
+    """binary_accuracy returns the share of correct predictions, 1 where the logit is > 0"""
     got = expect_float(check.student(probes.binary_accuracy, case), "binary_accuracy",
                        case=case)
     logits, labels = np.array(case["logits"]), np.array(case["labels"])
@@ -153,7 +153,7 @@ SMALL_CLASSES = {"labels": [0, 1, 1, 2, 2, 2, 0, 1, 2, 2], "val_fraction": 0.3,
 @example(case={"labels": [1], "val_fraction": 0.25, "seeds": [4, 5, 6]})  # one sample
 @settings(max_examples=10)
 def test_split_disjoint_and_complete(check, case):
-    """stratified_split: every sample in exactly one part, no index in both (no leak)"""
+    """stratified_split puts every sample in exactly one part, no index in both (no leak)"""
     count = len(case["labels"])
     for (train, val), seed in zip(student_splits(check, case)["splits"], case["seeds"],
                                   strict=True):
@@ -184,7 +184,7 @@ def test_split_disjoint_and_complete(check, case):
 @example(case=SMALL_CLASSES)
 @settings(max_examples=10)
 def test_split_stratified(check, case):
-    """stratified_split: each class's validation count is within one of val_fraction * n_c"""
+    """stratified_split keeps each class's validation count within one of val_fraction * n_c"""
     labels = case["labels"]
     for (_, val), seed in zip(student_splits(check, case)["splits"], case["seeds"],
                               strict=True):
@@ -207,7 +207,7 @@ def test_split_stratified(check, case):
 
 @pytest.mark.points(1)
 def test_split_seeded(check):
-    """stratified_split: the same seed gives the same split, different seeds differ"""
+    """stratified_split gives the same split for the same seed, different ones for others"""
     for case in (SPLIT_EXAMPLE, {**SMALL_CLASSES, "labels": SMALL_CLASSES["labels"] * 3}):
         got = student_splits(check, case)
         first = got["splits"][0]
@@ -274,7 +274,7 @@ def judge_history(check, case: dict) -> None:
 
 @pytest.mark.points(2)
 def test_train_model_history(check):
-    """train_model: the training and validation loss of every epoch, as Python floats"""
+    """train_model records the training and validation loss of every epoch, as Python floats"""
     for case in (HISTORY_CASE, {**HISTORY_CASE, "train": 1, "val": 1}):  # and a batch of one
         judge_history(check, case)
 
@@ -447,7 +447,7 @@ def test_train_model_plateaus(check, case):
 
 @pytest.mark.points(1)
 def test_softmax_classifier_logits(check):
-    """SoftmaxClassifier: one nn.Linear(F, K); forward returns the logits (N, K)"""
+    """SoftmaxClassifier holds one nn.Linear(F, K); forward returns the logits (N, K)"""
     for case in ({"model": "SoftmaxClassifier", "features": 5, "classes": 3, "samples": 6,
                   "seed": 3},
                  {"model": "SoftmaxClassifier", "features": 2, "classes": 4, "samples": 4,
@@ -494,7 +494,7 @@ def without_nan(values: torch.Tensor) -> torch.Tensor:
 @example(case={"classes": 4, "labels": [1, 2, 3, 1, 2, 3, 1], "seed": 6})
 @settings(max_examples=10)
 def test_per_class_accuracy(check, case):
-    """per_class_accuracy: the share of each true class predicted right; NaN when absent"""
+    """per_class_accuracy returns the share of each true class predicted right; NaN when absent"""
     got = expect_tensor(check.student(probes.per_class_accuracy, case), "per_class_accuracy",
                         case=case, dtype=torch.float32, shape=(case["classes"],),
                         device=check.device, finite=False)
@@ -574,7 +574,7 @@ LEVEL_ACCURACY = 0.8
 @pytest.mark.uses(SoftmaxClassifier=[test_softmax_classifier_logits],
                   train_model=TRAIN_MODEL_CHECKS)
 def test_level_pipeline(check):
-    """fit_level_classifier: every expression level reaches 80% test accuracy"""
+    """fit_level_classifier reaches 80% test accuracy on every expression level"""
     case = {"data": "gene_expression", "levels": 3, "defaults": True}
     what = "fit_level_classifier"
     got = pipeline_result(check, probes.level_pipeline, case, what)
@@ -595,7 +595,7 @@ def test_level_pipeline(check):
                   SoftmaxClassifier=[test_softmax_classifier_logits],
                   train_model=TRAIN_MODEL_CHECKS)
 def test_fits_seed_initial_weights(check):
-    """fit_variant_classifier and fit_level_classifier: the seed sets the initial weights"""
+    """fit_variant_classifier and fit_level_classifier set the initial weights from the seed"""
     for fit in ("fit_variant_classifier", "fit_level_classifier"):
         cases = [{"fit": fit, "seed": seed, "epochs": 1, "lr": 0.0} for seed in (3, 11)]
         starts = [expect_tensor(check.student(probes.initial_weights, case),
