@@ -13,6 +13,7 @@ import torch
 from hypothesis import example, given, settings
 
 from data.synthetic_gene_expression import TRUE_MODEL
+from data.tensors import gene_expression_tensors
 from grader.judging.judge import (
     agrees,
     assert_close,
@@ -27,7 +28,7 @@ from grader.judging.judge import (
     show,
 )
 from tests import strategies
-from tests.probes import DTYPES
+from tests.probes import DTYPES, linear_problem
 from tests.probes import autograd_basics as probes
 
 EXERCISE_POINTS = 20
@@ -35,7 +36,7 @@ EXERCISE_POINTS = 20
 
 def problem64(case: dict) -> dict[str, torch.Tensor]:
     """The case's W, b, x, y in float64 (the same numbers the probe used: exact in float32)."""
-    return {name: tensor.double() for name, tensor in probes.linear_problem(case).items()}
+    return {name: tensor.double() for name, tensor in linear_problem(case).items()}
 
 
 def case_dtype(case: dict) -> torch.dtype:
@@ -433,7 +434,8 @@ def test_gradient_descent_recovers_gene_expression_model(check):
                       dtype=torch.float32, shape=(1, factors), device=check.device).double()
     b = expect_tensor(result["b"], "gradient_descent(...)['b']", case=case,
                       dtype=torch.float32, shape=(1,), device=check.device).double()
-    x, y = (tensor.double() for tensor in probes.gene_expression_tensors(case["split"]))
+    x, expression = (tensor.double() for tensor in gene_expression_tensors(case["split"]))
+    y = expression.unsqueeze(1)
     loss = ((x @ W.T + b - y) ** 2).mean().item()
     if not loss < GENE_MAX_LOSS:
         fail(f"{what}: the final training loss is {loss:.4f}, expected below {GENE_MAX_LOSS} "

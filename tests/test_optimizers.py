@@ -26,8 +26,9 @@ from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,
+    expect_figure,
     expect_history,
-    expect_legend_and_png,
+    expect_labels_legend_and_png,
     expect_modes,
     expect_raises,
     expect_tensor,
@@ -631,13 +632,11 @@ def find_line(lines: list[dict], values: list[float]) -> dict | None:
 
 def plotted(check, filename: str | None) -> dict:
     """What plot_loss_curves drew for PLOT_HISTORIES, once it is known to return a Figure."""
-    got = check.student(probes.plot_loss_curves,
-                        {"histories": PLOT_HISTORIES, "filename": filename})
-    if not got["is_figure"]:
-        fail(f"plot_loss_curves should return a matplotlib.figure.Figure, got a {got['type']}",
-             case=f"three optimizers, 4 epochs, path={filename and '<folder>/' + filename}",
-             hint="plt.subplots() returns (figure, axes): return the figure")
-    return got
+    return expect_figure(
+        check.student(probes.plot_loss_curves, {"histories": PLOT_HISTORIES,
+                                                "filename": filename}),
+        "plot_loss_curves",
+        case=f"three optimizers, 4 epochs, path={filename and '<folder>/' + filename}")
 
 
 @pytest.mark.points(1)
@@ -676,18 +675,12 @@ def test_plot_lines(check):
 @pytest.mark.points(1)
 def test_plot_labels_legend_file(check):
     """plot_loss_curves labels the axes, draws a legend and writes a PNG at `path`"""
-    got = plotted(check, "curves.png")
-    for axes in got["axes"]:
-        if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):
-            fail("an axes with loss curves lacks an axis label", case="three optimizers, 4 epochs",
-                 expected="x label (epoch) and y label (loss)",
-                 got={"xlabel": axes["xlabel"], "ylabel": axes["ylabel"]},
-                 hint="label both axes: ax.set_xlabel('epoch'), ax.set_ylabel('loss')")
-    expect_legend_and_png(got, "plot_loss_curves(histories, path)", "curves.png",
-                          case="three optimizers, 4 epochs",
-                          legend_hint="give each line a label=... and call ax.legend()",
-                          file_hint="figure.savefig(path) (the file name ends in .png) when "
-                                    "path is not None")
+    expect_labels_legend_and_png(
+        plotted(check, "curves.png"), "plot_loss_curves(histories, path)", "curves.png",
+        case="three optimizers, 4 epochs", labels=("epoch", "loss"),
+        label_hint="label both axes: ax.set_xlabel('epoch'), ax.set_ylabel('loss')",
+        legend_hint="give each line a label=... and call ax.legend()",
+        file_hint="figure.savefig(path) (the file name ends in .png) when path is not None")
 
 
 def oracle_summary(histories: dict, threshold: float, strict: bool = False,

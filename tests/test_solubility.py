@@ -8,7 +8,6 @@ training code does; the last check trains the whole pipeline on the embedded dat
 from __future__ import annotations
 
 import functools
-import math
 
 import pytest
 import torch
@@ -20,6 +19,7 @@ from grader.isolation.wire import Returned
 from grader.judging.judge import (
     agrees,
     assert_close,
+    early_stopping_epochs,
     expect_dict,
     expect_float,
     expect_history,
@@ -515,19 +515,6 @@ def test_train_model_restores_best_epoch(check):
          "live tensors, which later epochs overwrite")
 
 
-def expected_epochs(val_loss: list[float], epochs: int, patience: int | None) -> int:
-    """How many epochs run with strict improvement and the given patience."""
-    best, waited = math.inf, 0
-    for epoch, value in enumerate(val_loss[:epochs], start=1):
-        if value < best:
-            best, waited = value, 0
-        else:
-            waited += 1
-        if patience is not None and waited >= patience:
-            return epoch
-    return epochs
-
-
 @pytest.mark.points(1)
 @TRAIN_MODEL_USES
 def test_train_model_early_stopping(check):
@@ -537,7 +524,7 @@ def test_train_model_early_stopping(check):
         got = check.student(probes.early_stopping, case)
         val_loss = history_of(got, case)
         ran = len(val_loss)
-        wanted = expected_epochs(val_loss, case["epochs"], patience)
+        wanted = early_stopping_epochs(val_loss, case["epochs"], patience)
         if ran != wanted:
             best = min(range(ran), key=val_loss.__getitem__) + 1
             fail(f"with patience={patience}, training should stop after epoch {wanted}",

@@ -18,9 +18,11 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 
+from data.tensors import variant_tensors
 from grader.isolation.wire import Returned
 from grader.judging.judge import (
     assert_close,
+    early_stopping_epochs,
     expect_dict,
     expect_float,
     expect_history,
@@ -345,22 +347,6 @@ def test_train_model_restores_best(check):
          "load it back at the end (model.load_state_dict)")
 
 
-def expected_epochs(val_loss: list[float], epochs: int, patience: int | None,
-                    improves=operator.lt) -> int:
-    """How many epochs run with the given patience, an epoch being a new best when
-    `improves(its loss, the best so far)`: strictly lower, as the handout says (patience 0
-    stops at the first epoch without a new best, as patience 1 does)."""
-    best, waited = math.inf, 0
-    for epoch, value in enumerate(val_loss[:epochs], start=1):
-        if improves(value, best):
-            best, waited = value, 0
-        else:
-            waited += 1
-            if patience is not None and waited >= patience:
-                return epoch
-    return epochs
-
-
 @pytest.mark.points(2)
 def test_train_model_early_stopping(check):
     """train_model stops after `patience` epochs without improvement; reports the best epoch"""
@@ -369,7 +355,7 @@ def test_train_model_early_stopping(check):
         got = check.student(probes.train_model, case)
         history = got["history"]
         val_loss = loss_values(history, case, ("train_loss", "val_loss", "best_epoch"))["val_loss"]
-        ran, wanted = len(val_loss), expected_epochs(val_loss, case["epochs"], patience)
+        ran, wanted = len(val_loss), early_stopping_epochs(val_loss, case["epochs"], patience)
         best = min(range(ran), key=val_loss.__getitem__) + 1
         if ran != wanted:
             if ran == case["epochs"]:
@@ -411,7 +397,7 @@ def test_train_model_plateaus(check, case):
     got = check.student(probes.train_model, case)
     history = got["history"]
     val_loss = loss_values(history, case, ("train_loss", "val_loss", "best_epoch"))["val_loss"]
-    ran, wanted = len(val_loss), expected_epochs(script, case["epochs"], patience)
+    ran, wanted = len(val_loss), early_stopping_epochs(script, case["epochs"], patience)
     if not 0 < ran <= case["epochs"]:
         fail(f"train_model should run 1 to {case['epochs']} epochs", case=case,
              got=f"{ran} epochs")
@@ -435,7 +421,7 @@ def test_train_model_plateaus(check, case):
         if ran == case["epochs"]:
             hints.append("training never stopped early: count the epochs in a row without a "
                          "new best validation loss and stop when they reach `patience`")
-        if ran == expected_epochs(script, case["epochs"], patience, operator.le):
+        if ran == early_stopping_epochs(script, case["epochs"], patience, improves=operator.le):
             hints.append(TIE_HINT)
         fail(f"with patience={patience} and these validation losses, training should stop "
              f"after epoch {wanted}", case=case, expected=f"{wanted} epochs",
@@ -548,7 +534,7 @@ def test_variant_pipeline(check):
     case = {"data": "variants", "defaults": True}
     what = "fit_variant_classifier"
     got = pipeline_result(check, probes.variant_pipeline, case, what)
-    _, labels = probes.variant_tensors("test")
+    _, labels = variant_tensors("test")
     logits = expect_tensor(got["test_logits"], "the returned model's test logits", case=case,
                            dtype=torch.float32, shape=tuple(labels.shape), device=check.device)
     accuracy = ((logits > 0).long() == labels).double().mean().item()
