@@ -4,9 +4,11 @@ A probe builds its inputs from a small printable case, calls the implementation,
 returns what it observed. It must be a pure function of (case, device): the worker
 re-seeds before every call and the reference's results are cached.
 
-This package's own module is the kit every exercise's probes share: spies that record
-what a submission did with a model, an optimizer or a loss, and the random protein
-batches they train on. A judge reads their records with `grader.judging.judge` (`expect_modes`).
+This package's own module is the kit every exercise's probes share: `raised`, spies that
+record what a submission did with a model, an optimizer or a loss, the random protein
+batches and small linear problems they train on, and `plotted`, the description of a
+figure. A judge reads them with `grader.judging.judge` (`expect_raises`, `expect_returned`,
+`expect_modes`, `expect_figure`, `expect_labels_legend_and_png`).
 """
 
 from __future__ import annotations
