@@ -5,23 +5,8 @@
 """Optimizer comparison: SGD with momentum, Adam and AdamW, written by hand and raced.
 
 Part A: the three update rules, each a `torch.optim.Optimizer` subclass that takes
-exactly the same steps as its PyTorch counterpart. For a parameter p with gradient g
-at step t (counted per parameter, starting at 1), learning rate lr, weight decay wd:
-
-    SGDMomentum   g <- g + wd * p                       (L2 penalty, before momentum)
-                  b <- g at the first step, else  b <- momentum * b + g
-                  p <- p - lr * b
-
-    Adam          g <- g + wd * p                       (L2 penalty, coupled)
-                  m <- beta1 * m + (1 - beta1) * g       v <- beta2 * v + (1 - beta2) * g^2
-                  m_hat = m / (1 - beta1^t)              v_hat = v / (1 - beta2^t)
-                  p <- p - lr * m_hat / (sqrt(v_hat) + eps)
-
-    AdamW         p <- p * (1 - lr * wd)                (decoupled decay, before the rest)
-                  then the Adam update above with wd = 0
-
-m and v start at zero; the bias corrections undo that start. Parameters whose `.grad` is
-None take no step at all: their state (and their step count t) does not advance.
+exactly the same steps as its PyTorch counterpart (each class's docstring gives its rule).
+Parameters whose `.grad` is None take no step at all: their state does not advance.
 By hand: the three classes may not use torch.optim.SGD, Adam or AdamW (the grader checks).
 
 Part B: the experiment of the notes. Train a solubility classifier three times, once

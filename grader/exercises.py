@@ -72,3 +72,51 @@ def compares_with_reference(name: str) -> bool:
     return any(isinstance(node, ast.Attribute) and node.attr in ("reference", "both")
                and isinstance(node.value, ast.Name) and node.value.id == "check"
                for node in ast.walk(tree))
+
+
+TITLE_LENGTH = 90
+
+
+def check_titles(name: str) -> dict[str, str]:
+    """{check (test function) name: title} of a suite, read without importing it: a title
+    is the first line of the check's docstring."""
+    return {node.name: (ast.get_docstring(node) or "").strip().partition("\n")[0]
+            for node in ast.parse(suite_path(name).read_text()).body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+def graded_names(name: str) -> set[str]:
+    """The public functions and classes of exercise `name`'s module (read from its stub,
+    which a student release has too)."""
+    tree = ast.parse((ROOT / "exercises" / f"{name}.py").read_text())
+    return {node.name for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")}
+
+
+def title_problem(title: str, names: set[str]) -> str | None:
+    """What is wrong with a check's title under docs/authoring.md's scheme, or None.
+
+    The scheme: a sentence whose subject comes first and is what the check grades, by its
+    name in the exercise module (`names`), or several (`A, B and C`); then, after a space,
+    what it must do, in lower case and the present tense ("matthews_corrcoef agrees with
+    scikit-learn on random labels"); no full stop at the end; at most TITLE_LENGTH
+    characters (one row of the table).
+    """
+    subject, _, rest = title.partition(" ")
+    subjects = [subject.rstrip(",")]
+    while subject.endswith(",") or rest.startswith("and "):
+        subject, _, rest = rest.removeprefix("and ").partition(" ")
+        subjects.append(subject.rstrip(","))
+    unknown = [word for word in subjects if word.rstrip(":") not in names]
+    if unknown:
+        return (f"starts with {unknown[0]!r}, not with what it grades (one of "
+                f"{sorted(names)})")
+    if subjects[-1].endswith(":"):
+        return f"puts a colon after {subjects[-1][:-1]!r}: say what it does, as a sentence"
+    if not rest or not rest[0].islower():
+        return "says what its subject does after the name, in lower case"
+    if title.endswith("."):
+        return "ends with a full stop"
+    if len(title) > TITLE_LENGTH:
+        return f"is {len(title)} characters long, more than {TITLE_LENGTH}"
+    return None

@@ -9,8 +9,8 @@ from types import ModuleType
 import torch
 
 from data.synthetic_gene_expression import TRUE_MODEL
+from data.tensors import gene_expression_tensors
 from programs.options import ProgramParser
-from programs.tensors import gene_expression_tensors
 
 
 def _show_gradients(impl: ModuleType, device: torch.device, seed: int) -> None:

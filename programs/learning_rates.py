@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from data.tensors import gene_expression_tensors
 from programs.options import ProgramParser
-from programs.tensors import gene_expression_tensors
 
 # The regimes of the default sweep on the embedded training set (100 steps, slow_factor 2).
 EXPECTED_REGIMES = {"sgd": ("slow", "slow", "slow", "good", "diverged"),

@@ -9,8 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from data.synthetic_variants import TRUE_MODEL
+from data.tensors import gene_expression_tensors, variant_tensors
 from programs.options import ProgramParser
-from programs.tensors import gene_expression_tensors, variant_tensors
 
 
 def expression_levels(expression: Tensor, train_expression: Tensor, num_levels: int = 3,

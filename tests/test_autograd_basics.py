@@ -13,6 +13,7 @@ import torch
 from hypothesis import example, given, settings
 
 from data.synthetic_gene_expression import TRUE_MODEL
+from data.tensors import gene_expression_tensors
 from grader.judging.judge import (
     agrees,
     assert_close,
@@ -27,7 +28,7 @@ from grader.judging.judge import (
     show,
 )
 from tests import strategies
-from tests.probes import DTYPES
+from tests.probes import DTYPES, linear_problem
 from tests.probes import autograd_basics as probes
 
 EXERCISE_POINTS = 20
@@ -35,7 +36,7 @@ EXERCISE_POINTS = 20
 
 def problem64(case: dict) -> dict[str, torch.Tensor]:
     """The case's W, b, x, y in float64 (the same numbers the probe used: exact in float32)."""
-    return {name: tensor.double() for name, tensor in probes.linear_problem(case).items()}
+    return {name: tensor.double() for name, tensor in linear_problem(case).items()}
 
 
 def case_dtype(case: dict) -> torch.dtype:
@@ -72,7 +73,7 @@ MSE_ADVICE = "mean((x @ W.T + b - y) ** 2) over all N*O entries"
 @example(case={"samples": 5, "features": 2, "outputs": 3, "seed": 2, "dtype": "float64"})
 @settings(max_examples=20)
 def test_mse_loss(check, case):
-    """mse_loss: the mean over all N*O squared residuals, a 0-dim tensor in the inputs' dtype"""
+    """mse_loss returns the mean of the N*O squared residuals, 0-dim, in the inputs' dtype"""
     got = expect_tensor(check.student(probes.mse_loss, case), "mse_loss", case=case,
                         dtype=case_dtype(case), shape=(), device=check.device)
     expected, mistakes = loss_oracle(case)
@@ -164,7 +165,7 @@ GRADIENT_EXAMPLES = (
 @example(case=GRADIENT_EXAMPLES[2])
 @settings(max_examples=20)
 def test_manual_gradient_W(check, case):
-    """manual_gradients: dL/dW (O, F) by the chain rule equals autograd's"""
+    """manual_gradients gives autograd's dL/dW (O, F) by the chain rule"""
     judge_gradient(check, check.student(probes.manual_gradients, case), case,
                    "manual_gradients", "W")
 
@@ -175,7 +176,7 @@ def test_manual_gradient_W(check, case):
 @example(case=GRADIENT_EXAMPLES[1])
 @settings(max_examples=20)
 def test_manual_gradient_b(check, case):
-    """manual_gradients: dL/db (O,) by the chain rule equals autograd's"""
+    """manual_gradients gives autograd's dL/db (O,) by the chain rule"""
     judge_gradient(check, check.student(probes.manual_gradients, case), case,
                    "manual_gradients", "b")
 
@@ -217,7 +218,7 @@ def autograd_raised_hint(message: str) -> str:
 @example(case=GRADIENT_EXAMPLES[1])
 @settings(max_examples=15)
 def test_autograd_gradients(check, case):
-    """autograd_gradients: autograd's dL/dW and dL/db, detached, in the inputs' dtype"""
+    """autograd_gradients returns autograd's dL/dW and dL/db, detached, in the inputs' dtype"""
     outcome = check.student(probes.autograd_gradients, case)
     if outcome["raised"]:
         fail(f"autograd_gradients raised {outcome['raised']}: {outcome['message']}", case=case,
@@ -423,7 +424,7 @@ GENE_MAX_PARAMETER_ERROR = 0.05
 @pytest.mark.points(2)
 @MANUAL_USES
 def test_gradient_descent_recovers_gene_expression_model(check):
-    """gradient descent on the gene-expression set: loss < 0.05, parameters near the true"""
+    """gradient_descent fits the gene-expression set: loss < 0.05, parameters near the true"""
     case = GENE_CASE
     what = "gradient_descent on the gene-expression training set"
     result = expect_dict(check.student(probes.gene_expression_descent, case), what,
@@ -433,7 +434,8 @@ def test_gradient_descent_recovers_gene_expression_model(check):
                       dtype=torch.float32, shape=(1, factors), device=check.device).double()
     b = expect_tensor(result["b"], "gradient_descent(...)['b']", case=case,
                       dtype=torch.float32, shape=(1,), device=check.device).double()
-    x, y = (tensor.double() for tensor in probes.gene_expression_tensors(case["split"]))
+    x, expression = (tensor.double() for tensor in gene_expression_tensors(case["split"]))
+    y = expression.unsqueeze(1)
     loss = ((x @ W.T + b - y) ** 2).mean().item()
     if not loss < GENE_MAX_LOSS:
         fail(f"{what}: the final training loss is {loss:.4f}, expected below {GENE_MAX_LOSS} "

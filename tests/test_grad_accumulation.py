@@ -354,7 +354,7 @@ def test_epoch_counts_steps_and_zero_grads(check):
 @pytest.mark.points(2)
 @EPOCH_USES
 def test_epoch_equals_large_batch_training(check):
-    """an epoch equals large-batch SGD training and the reference (equal micro-batches)"""
+    """train_epoch_accumulated equals large-batch SGD and the reference (equal micro-batches)"""
     for case in (epoch_case([4] * 8, 4),
                  epoch_case([5] * 6, 2, seed=4, task="regression", outputs=2, lr=0.2)):
         check_against_large_batch(check, case, run_epoch(check, case))
@@ -370,7 +370,7 @@ def test_epoch_equals_large_batch_training(check):
 @pytest.mark.points(2)
 @EPOCH_USES
 def test_epoch_trailing_group(check):
-    """a trailing shorter group is stepped, weighted by its own samples"""
+    """train_epoch_accumulated steps a trailing shorter group, weighted by its own samples"""
     for case in (epoch_case([3] * 10, 4), epoch_case([4] * 7 + [1], 3, seed=6)):
         check_against_large_batch(check, case, run_epoch(check, case))
 
@@ -378,7 +378,7 @@ def test_epoch_trailing_group(check):
 @pytest.mark.points(2)
 @EPOCH_USES
 def test_epoch_clips_accumulated_gradient(check):
-    """max_grad_norm clips the accumulated gradient once per effective batch, before the step"""
+    """train_epoch_accumulated clips to max_grad_norm once per effective batch, before the step"""
     for case in (epoch_case([4] * 8, 4, max_grad_norm=0.05),
                  epoch_case([3] * 6, 2, seed=8, task="regression", outputs=2, max_grad_norm=0.02),
                  epoch_case([4] * 8, 4, max_grad_norm=1e6)):

@@ -24,18 +24,20 @@ from torch.optim import lr_scheduler
 from grader.judging.judge import (
     agrees,
     assert_close,
+    drawn_points,
     expect_dict,
-    expect_float,
+    expect_figure,
     expect_float_list,
-    expect_legend_and_png,
+    expect_labels_legend_and_png,
+    expect_returned,
     fail,
-    fail_raised,
     known_mistake,
     per_case,
     show,
 )
 from tests import strategies
 from tests.probes import learning_rates as probes
+from tests.probes import linear_problem
 
 EXERCISE_POINTS = 20
 
@@ -50,7 +52,7 @@ def descent(case: dict, plan: list[tuple[slice, float]], *, optimizer: str = "sg
     Returns (the loss of each update's rows before it, the last update's rows' loss after
     it). `accumulate` replays gradients that are never cleared.
     """
-    problem = probes.linear_problem(case)
+    problem = linear_problem(case, planted=True)
     x, y = problem["x"], problem["y"]
     start = [torch.zeros_like(problem["W"]), torch.zeros_like(problem["b"])] if from_zeros \
         else [problem["W"].clone(), problem["b"].clone()]
@@ -86,11 +88,7 @@ def same_losses(got: list[float], expected: list[float], device: str) -> bool:
 
 def expect_losses(value, what: str, *, case, count: int | None = None) -> list[float]:
     """A list of Python floats (inf and nan allowed: a diverging run's losses overflow)."""
-    if type(value) is not list:
-        fail(f"{what} should be a list of Python floats, but is {show(value)}", case=case)
-    losses = [value_ if type(value_) is float and not math.isfinite(value_)
-              else expect_float(value_, f"{what}[{index}]", case=case)
-              for index, value_ in enumerate(value)]
+    losses = expect_float_list(value, what, case=case, finite=False)
     if count is not None and len(losses) != count:
         fail(f"{what} should hold {count} losses, one per update", case=case,
              expected=f"{count} values", got=losses)
@@ -123,7 +121,7 @@ def steps_oracle(case: dict) -> tuple[list[float], dict[str, list[float]]]:
 @example(case={"samples": 5, "features": 3, "outputs": 2, "seed": 2, "lr": 0.05, "steps": 3})
 @settings(max_examples=10)
 def test_train_steps(check, case):
-    """train_steps: one SGD step per update, the full-batch MSE before each (Python floats)"""
+    """train_steps steps once per update, returning the full-batch MSE before each (floats)"""
     got = expect_dict(check.student(probes.train_steps, case), "train_steps", ["losses"],
                       case=case)
     losses = expect_float_list(got["losses"], "train_steps(...)", case=case)
@@ -176,7 +174,7 @@ def regime_hint(losses: list[float], best_loss: float, slow_factor: float, got) 
 @example(case={"losses": [1.0, 6.0], "best_loss": 0.25, "slow_factor": 4.0})
 @settings(max_examples=15)
 def test_classify_run(check, case):
-    """classify_run: diverged (non-finite or growing), slow (above slow_factor x best), good"""
+    """classify_run tells diverged (non-finite, growing), slow (> slow_factor x best) and good"""
     got = check.student(probes.classify_run, case)
     losses = probes.losses_from_case(case["losses"])
     expected = regime_oracle(losses, case["best_loss"], case["slow_factor"])
@@ -227,7 +225,7 @@ SWEEP_USES = pytest.mark.uses(train_steps=[test_train_steps], classify_run=[test
 @pytest.mark.points(2)
 @SWEEP_USES
 def test_lr_sweep(check):
-    """lr_sweep: every run from zero weights, in order; losses, final loss and regime"""
+    """lr_sweep runs every rate from zero weights, in order: losses, final loss and regime"""
     for case in SWEEP_CASES:
         runs = expect_runs(check.student(probes.lr_sweep, case), "lr_sweep", case=case,
                            count=len(case["optimizers"]) * len(case["rates"]))
@@ -278,7 +276,7 @@ GENE_CASE = {"split": "train", "rates": "default (1e-4, 1e-3, 1e-2, 0.1, 1.0)", 
 @pytest.mark.full_grade_only  # ten runs of 100 steps: too slow for QUICK=1
 @SWEEP_USES
 def test_lr_sweep_gene_expression(check):
-    """lr_sweep on the gene-expression set: SGD slow, good and diverged; Adam survives lr 1"""
+    """lr_sweep on the gene-expression set finds SGD slow, good and diverged; Adam survives lr 1"""
     case = GENE_CASE
     runs = check.student(probes.embedded_sweep, case)
     if type(runs) is not list or len(runs) != 10 or not all(isinstance(r, dict) for r in runs):
@@ -315,11 +313,9 @@ PLOT_CASE = "two optimizers (sgd: 3 rates, one diverging to inf; adam: 2 rates),
 
 def plotted(check, filename: str | None) -> dict:
     """What plot_sweep drew for PLOT_RUNS, once it is known to return a Figure."""
-    got = check.student(probes.plot_sweep, {"runs": PLOT_RUNS, "filename": filename})
-    if not got["is_figure"]:
-        fail(f"plot_sweep should return a matplotlib.figure.Figure, got a {got['type']}",
-             case=PLOT_CASE, hint="plt.subplots() returns (figure, axes): return the figure")
-    return got
+    return expect_figure(check.student(probes.plot_sweep, {"runs": PLOT_RUNS,
+                                                           "filename": filename}),
+                         "plot_sweep", case=PLOT_CASE)
 
 
 def same_points(got: list[list[float]], wanted: list[list[float]], device: str) -> bool:
@@ -331,7 +327,7 @@ def same_points(got: list[list[float]], wanted: list[list[float]], device: str) 
 
 @pytest.mark.points(1)
 def test_plot_sweep_panels(check):
-    """plot_sweep: a log-scale panel per optimizer, titled, with a line per rate"""
+    """plot_sweep draws a titled log-scale panel per optimizer, with a line per rate"""
     got = plotted(check, None)
     for name in dict.fromkeys(run["optimizer"] for run in PLOT_RUNS):
         panels = [axes for axes in got["axes"] if name in axes["title"]]
@@ -346,10 +342,11 @@ def test_plot_sweep_panels(check):
             # are not drawn, whether passed, left out or replaced by nan).
             wanted = [[float(step), loss] for step, loss
                       in enumerate(probes.losses_from_case(run["losses"])) if math.isfinite(loss)]
-            if not any(same_points(line, wanted, check.device) for line in axes["lines"]):
+            lines = [drawn_points(line) for line in axes["lines"]]
+            if not any(same_points(line, wanted, check.device) for line in lines):
                 fail(f"the {name!r} panel has no line that draws the losses of lr "
                      f"{run['lr']} ({run['losses']}) at steps 0, 1, ...", case=PLOT_CASE,
-                     expected=wanted, got=axes["lines"],
+                     expected=wanted, got=lines,
                      hint="plot each run's losses against the step (x: 0, 1, ...; inf and nan "
                      "are not drawn) on its optimizer's panel")
         if axes["yscale"] != "log":
@@ -361,17 +358,13 @@ def test_plot_sweep_panels(check):
 
 @pytest.mark.points(1)
 def test_plot_sweep_labels_legend_file(check):
-    """plot_sweep: axis labels, a legend, and a PNG written at `path`"""
-    got = plotted(check, "sweep.png")
-    for axes in got["axes"]:
-        if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):
-            fail("an axes with loss curves lacks an axis label", case=PLOT_CASE,
-                 expected="x label (step) and y label (loss)",
-                 got={"xlabel": axes["xlabel"], "ylabel": axes["ylabel"]},
-                 hint="label both axes: axes.set_xlabel('step'), axes.set_ylabel('loss')")
-    expect_legend_and_png(got, "plot_sweep(runs, path)", "sweep.png", case=PLOT_CASE,
-                          legend_hint="give each line a label=f'lr {lr}' and call axes.legend()",
-                          file_hint="figure.savefig(path) when path is not None")
+    """plot_sweep labels the axes, draws a legend and writes a PNG at `path`"""
+    expect_labels_legend_and_png(
+        plotted(check, "sweep.png"), "plot_sweep(runs, path)", "sweep.png", case=PLOT_CASE,
+        labels=("step", "loss"),
+        label_hint="label both axes: axes.set_xlabel('step'), axes.set_ylabel('loss')",
+        legend_hint="give each line a label=f'lr {lr}' and call axes.legend()",
+        file_hint="figure.savefig(path) when path is not None")
 
 
 # --- the schedules --------------------------------------------------------------------------
@@ -551,11 +544,10 @@ def rates_hint(case: dict, got: list[list[float]]) -> str:
 @pytest.mark.points(2)
 @pytest.mark.uses(train_steps=[test_train_steps])
 def test_train_with_schedule_sets_rates(check):
-    """train_with_schedule: every update uses its epoch's rate, in every parameter group"""
+    """train_with_schedule gives every update its epoch's rate, in every parameter group"""
     for case in SCHEDULE_CASES:
         got = check.student(probes.train_with_schedule, case)
-        if got["raised"]:
-            fail_raised(got, "train_with_schedule", case=case,
+        expect_returned(got, "train_with_schedule", case=case,
                         hint="the schedule was asked for epochs " + show(got["asked"]) + "; "
                         "call schedule(epoch) once per epoch, epoch = 0 .. epochs - 1")
         expected = [[rate, rate] for rate in case["rates"] for _ in batches_of(case)]
@@ -571,10 +563,8 @@ def test_train_with_schedule_returns(check):
     """train_with_schedule returns the epochs' rates and one loss per update"""
     for case in SCHEDULE_CASES:
         outcome = check.student(probes.train_with_schedule, case)
-        if outcome["raised"]:
-            fail_raised(outcome, "train_with_schedule", case=case)
-        got = expect_dict(outcome["returned"], "train_with_schedule", ["lrs", "losses"],
-                          case=case)
+        got = expect_dict(expect_returned(outcome, "train_with_schedule", case=case),
+                          "train_with_schedule", ["lrs", "losses"], case=case)
         lrs = expect_float_list(got["lrs"], "train_with_schedule(...)['lrs']", case=case)
         if lrs != case["rates"]:
             fail("train_with_schedule(...)['lrs'] should be schedule(epoch) for each epoch",

@@ -174,7 +174,9 @@ INVALID_CASES = (
 
 @pytest.mark.points(2)
 def test_invalid_labels_raise(check):
-    """invalid labels raise ValueError (lengths, values outside 0/1, empty, classes >= K)"""
+    """confusion_counts, matthews_corrcoef and multiclass_mcc raise ValueError for bad labels
+
+    Lengths that differ, values outside 0/1, no labels, classes >= K."""
     for function, case, problem in INVALID_CASES:
         outcome = check.student(probes.invalid_labels, {**case, "function": function})
         expect_raises(outcome, function, problem, case=case)
@@ -217,7 +219,7 @@ def test_evaluate_classifier_modes(check):
 @pytest.mark.points(1)
 @EVALUATE_USES
 def test_evaluate_classifier_matches_reference(check):
-    """evaluate_classifier's metrics (Python floats) match the reference's"""
+    """evaluate_classifier returns the reference's metrics, as Python floats"""
     # Without dropout the metrics do not depend on the mode, which the check above judges;
     # a last batch of one (the kit's batch-of-one rule).
     case = {**EVALUATE_CASE, "dropout": 0.0, "last_batch": 1}

@@ -202,7 +202,7 @@ def judge_count(check, case: dict, what: str, *, strict: bool = False) -> None:
                                                         ["linear", 5, 4]]]})
 @settings(max_examples=15)
 def test_count_nested(check, case):
-    """count_trainable_parameters: every element of nested Linear, Conv1d, Embedding layers"""
+    """count_trainable_parameters counts every element of nested Linear, Conv1d, Embedding layers"""
     judge_count(check, case, "for a nested network", strict=True)
 
 
@@ -449,7 +449,7 @@ def test_replace_leaves_input_unchanged(check, case):
 @example(case=UNCHANGED_EXAMPLE)
 @settings(max_examples=10)
 def test_replace_keeps_parameter_count(check, case):
-    """swapping parameter-free activations leaves the trainable parameter count unchanged"""
+    """replace_activations keeps the trainable parameter count (parameter-free activations)"""
     got = student_copy(check, case)
     trainable = sum(numel for numel, requires_grad in got["parameters"] if requires_grad)
     expected = count_oracle(case)[0]
@@ -475,7 +475,7 @@ def test_replace_keeps_parameter_count(check, case):
                       test_classifier_relu_modules],
     replace_activations=[test_replace_nested, test_replace_leaves_input_unchanged])
 def test_classifier_swap(check):
-    """replace_activations(EnzymeClassifier, nn.ReLU, nn.GELU) computes with GELU"""
+    """replace_activations turns EnzymeClassifier's nn.ReLU into nn.GELU, which it computes with"""
     for case in CLASSIFIER_CASES[:2]:
         got = check.student(probes.classifier_swap, case)
         check_loaded(got, case, "replace_activations(EnzymeClassifier, nn.ReLU, nn.GELU)")

@@ -26,8 +26,9 @@ from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,
+    expect_figure,
     expect_history,
-    expect_legend_and_png,
+    expect_labels_legend_and_png,
     expect_modes,
     expect_raises,
     expect_tensor,
@@ -320,7 +321,7 @@ def skip_example(optimizer: str) -> dict:
 @example(case=skip_example("adamw"))
 @settings(max_examples=12)
 def test_parameters_without_grad_are_skipped(check, case):
-    """all three skip parameters whose .grad is None (no step, state not advanced)"""
+    """SGDMomentum, Adam and AdamW skip parameters whose .grad is None (no step, same state)"""
     got = student_trajectory(check, case)
     trajectory = got.get("trajectory")
     expect_tensor(trajectory, "the parameters after each step", case=case,
@@ -360,7 +361,7 @@ def groups_example(optimizer: str) -> dict:
 @example(case=groups_example("adamw"))
 @settings(max_examples=12)
 def test_parameter_groups(check, case):
-    """all three use each parameter group's own hyperparameters"""
+    """SGDMomentum, Adam and AdamW use each parameter group's own hyperparameters"""
     got = student_trajectory(check, case)
     judge_trajectory(check, case, got.get("trajectory"), "with several parameter groups")
 
@@ -374,7 +375,9 @@ def resume_case(optimizer: str) -> dict:
 
 @pytest.mark.points(1)
 def test_state_per_parameter(check):
-    """all three keep their state per parameter in self.state (state_dict restarts exactly)"""
+    """SGDMomentum, Adam and AdamW keep their state per parameter in self.state
+
+    A state_dict saved after some steps restarts a fresh optimizer exactly."""
     for optimizer in ("sgd", "adam", "adamw"):
         case = resume_case(optimizer)
         name = probes.CLASS_NAMES[optimizer]
@@ -462,7 +465,7 @@ LOSS_CASE = {**TRAIN_CASE, "lr": 0.0, "dropout": 0.0, "train_size": 21, "val_siz
 
 @pytest.mark.points(1)
 def test_train_with_optimizer_steps(check):
-    """train_with_optimizer: zero_grad, backward and one step per training batch (weights)"""
+    """train_with_optimizer zeroes, backpropagates and steps once per training batch (weights)"""
     case = TRAIN_CASE
     got, expected = check.both(probes.train_with_optimizer, case)
     steps, wanted = got["events"].count("step"), case["epochs"] * got["train_batches"]
@@ -576,7 +579,7 @@ def test_compare_optimizers_runs(check):
 @pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_fresh_models(check):
-    """every run of compare_optimizers trains a fresh model of its own, on the device"""
+    """compare_optimizers trains a fresh model of its own in every run, on the device"""
     for case in COMPARE_CASES:
         got = check.student(probes.compare_optimizers, case, timeout=60)
         runs = len(case["names"])
@@ -597,7 +600,7 @@ def test_compare_optimizers_fresh_models(check):
 @pytest.mark.call_timeout(60)
 @COMPARE_USES
 def test_compare_optimizers_same_start(check):
-    """every run of compare_optimizers starts from the same initial weights"""
+    """compare_optimizers starts every run from the same initial weights"""
     for case in COMPARE_CASES:
         starts = check.student(probes.compare_optimizers, case, timeout=60)["initial_weights"]
         for index, start in enumerate(starts[1:], start=2):
@@ -629,18 +632,16 @@ def find_line(lines: list[dict], values: list[float]) -> dict | None:
 
 def plotted(check, filename: str | None) -> dict:
     """What plot_loss_curves drew for PLOT_HISTORIES, once it is known to return a Figure."""
-    got = check.student(probes.plot_loss_curves,
-                        {"histories": PLOT_HISTORIES, "filename": filename})
-    if not got["is_figure"]:
-        fail(f"plot_loss_curves should return a matplotlib.figure.Figure, got a {got['type']}",
-             case=f"three optimizers, 4 epochs, path={filename and '<folder>/' + filename}",
-             hint="plt.subplots() returns (figure, axes): return the figure")
-    return got
+    return expect_figure(
+        check.student(probes.plot_loss_curves, {"histories": PLOT_HISTORIES,
+                                                "filename": filename}),
+        "plot_loss_curves",
+        case=f"three optimizers, 4 epochs, path={filename and '<folder>/' + filename}")
 
 
 @pytest.mark.points(1)
 def test_plot_lines(check):
-    """plot_loss_curves: solid training and dashed validation lines, one colour per optimizer"""
+    """plot_loss_curves draws solid training, dashed validation lines, a colour per optimizer"""
     got = plotted(check, None)
     lines = [line for axes in got["axes"] for line in axes["lines"]]
     colours = {}
@@ -673,19 +674,13 @@ def test_plot_lines(check):
 
 @pytest.mark.points(1)
 def test_plot_labels_legend_file(check):
-    """plot_loss_curves: axis labels, a legend, and a PNG written at `path`"""
-    got = plotted(check, "curves.png")
-    for axes in got["axes"]:
-        if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):
-            fail("an axes with loss curves lacks an axis label", case="three optimizers, 4 epochs",
-                 expected="x label (epoch) and y label (loss)",
-                 got={"xlabel": axes["xlabel"], "ylabel": axes["ylabel"]},
-                 hint="label both axes: ax.set_xlabel('epoch'), ax.set_ylabel('loss')")
-    expect_legend_and_png(got, "plot_loss_curves(histories, path)", "curves.png",
-                          case="three optimizers, 4 epochs",
-                          legend_hint="give each line a label=... and call ax.legend()",
-                          file_hint="figure.savefig(path) (the file name ends in .png) when "
-                                    "path is not None")
+    """plot_loss_curves labels the axes, draws a legend and writes a PNG at `path`"""
+    expect_labels_legend_and_png(
+        plotted(check, "curves.png"), "plot_loss_curves(histories, path)", "curves.png",
+        case="three optimizers, 4 epochs", labels=("epoch", "loss"),
+        label_hint="label both axes: ax.set_xlabel('epoch'), ax.set_ylabel('loss')",
+        legend_hint="give each line a label=... and call ax.legend()",
+        file_hint="figure.savefig(path) (the file name ends in .png) when path is not None")
 
 
 def oracle_summary(histories: dict, threshold: float, strict: bool = False,

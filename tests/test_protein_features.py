@@ -125,7 +125,7 @@ def indices_hint(case: dict, got: torch.Tensor, expected: torch.Tensor) -> str:
 @example(case={"sequences": ["", "GG", "Y"]})
 @settings(max_examples=25)
 def test_encode_indices(check, case):
-    """encode_sequences: A..Y -> 1..20, padded with 0 to the batch's longest sequence"""
+    """encode_sequences maps A..Y to 1..20, padded with 0 to the batch's longest sequence"""
     indices, _ = unpack_pair(check.student(probes.encode_sequences, case), "encode_sequences",
                              "(indices, mask)", case)
     indices = expect_2d(indices, "encode_sequences (indices)", case).long()
@@ -153,7 +153,7 @@ def mask_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
 @example(case={"sequences": ["MKVLA", "", "GY"]})
 @settings(max_examples=20)
 def test_encode_mask(check, case):
-    """encode_sequences: mask 1.0 at every residue, 0.0 at every padding position"""
+    """encode_sequences masks 1.0 at every residue, 0.0 at every padding position"""
     _, mask = unpack_pair(check.student(probes.encode_sequences, case), "encode_sequences",
                           "(indices, mask)", case)
     mask = expect_2d(mask, "encode_sequences (mask)", case)
@@ -200,7 +200,7 @@ def encoding_with(letter_index: dict[str, int], sequences: list[str], width: int
 @example(case={"sequences": ["MKvL", "acY"]})
 @settings(max_examples=20)
 def test_encode_unknown_letters(check, case):
-    """encode_sequences: X, B, Z, J, U, O, lower case -> 21 in place (mask 1.0), none dropped"""
+    """encode_sequences maps X, B, Z, J, U, O, lower case to 21 in place (mask 1.0), none dropped"""
     sequences = case["sequences"]
     got = check.student(probes.encode_with_alphabet, case)
     letter_index, residue_mask = students_alphabet(got, case)
@@ -469,7 +469,7 @@ def stds(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 @example(case={"rows": 5, "columns": 3, "seed": 0, "train_rows": [3, 0, 1]})
 @settings(max_examples=15)
 def test_fit_uses_training_rows_only(check, case):
-    """fit_standardization: (F,) mean and std in the features' dtype, from train_rows only"""
+    """fit_standardization returns (F,) mean and std in the features' dtype, from train_rows only"""
     mean, std = student_statistics(check, case, dtype=torch.float64, device=check.device)
     table = probes.feature_table(case)
     train = table[case["train_rows"]]
@@ -491,7 +491,7 @@ def test_fit_uses_training_rows_only(check, case):
 @example(case={"rows": 3, "columns": 2, "seed": 1, "train_rows": [2, 0, 1]})
 @settings(max_examples=10)
 def test_fit_population_std(check, case):
-    """fit_standardization: the population std (divide by N, correction=0)"""
+    """fit_standardization returns the population std (divide by N, correction=0)"""
     _, std = student_statistics(check, case, dtype="floating")
     population, unbiased = stds(probes.feature_table(case)[case["train_rows"]])
     assert_close(std.double(), population, "fit_standardization (std)", case=case,
@@ -523,7 +523,7 @@ def constant_hint(got: torch.Tensor, _) -> str:
                "constant": [[0, 2.5], [1, -1.0]]})
 @settings(max_examples=10)
 def test_fit_constant_columns(check, case):
-    """fit_standardization: a column constant on the training rows gets std 1.0"""
+    """fit_standardization gives a column constant on the training rows std 1.0"""
     mean, std = student_statistics(check, case, dtype="floating", finite=False)
     columns = [column for column, _ in case["constant"]]
     values = torch.tensor([value for _, value in case["constant"]], dtype=torch.float64)
@@ -555,7 +555,7 @@ def standardize_mistakes(case: dict) -> dict[str, torch.Tensor]:
 @example(case={"rows": 1, "columns": 3, "seed": 4, "train_rows": [0]})  # a batch of one
 @settings(max_examples=10)
 def test_standardize(check, case):
-    """standardize: a new (B, F) tensor (features - mean) / std; the inputs unchanged"""
+    """standardize returns a new (B, F) tensor (features - mean) / std; the inputs unchanged"""
     got = check.student(probes.standardize, case)
     result = expect_tensor(got["result"], "standardize", case=case, dtype=torch.float64,
                            shape=(case["rows"], case["columns"]), device=check.device,

@@ -73,7 +73,7 @@ ONE_HOT_CASES = (
 @example(case=ONE_HOT_CASES[2])
 @settings(max_examples=25)
 def test_one_hot_encode(check, case):
-    """one_hot_encode: exact (B, L, 20) float32 one-hot and bool mask; unknown letters count"""
+    """one_hot_encode returns a (B, L, 20) float32 one-hot and bool mask; unknown letters count"""
     got = check.student(probes.one_hot_encode, case)
     if not isinstance(got, tuple | list) or len(got) != 2:
         fail("one_hot_encode should return a tuple (x, mask)", case=case, got=got,
@@ -116,7 +116,7 @@ INVALID_STATES = (
 @example(case={"states": ["HEC", "C", ""], "length": 5})
 @settings(max_examples=20)
 def test_encode_states(check, case):
-    """encode_states: (B, length) int64, H=0 E=1 C=2, padding -100; bad input raises"""
+    """encode_states returns (B, length) int64, H=0 E=1 C=2, padding -100; bad input raises"""
     expected = oracle_states(case)
     got = expect_tensor(check.student(probes.encode_states, case), "encode_states", case=case,
                         dtype=torch.int64, shape=tuple(expected.shape))
@@ -190,7 +190,7 @@ MLP_ADVICE = ("compute fc1 -> ReLU -> dropout -> fc2 -> ReLU -> dropout -> fc3 o
 
 @pytest.mark.points(2)
 def test_mlp_outputs(check):
-    """SecondaryStructureMLP: fc1, fc2, fc3 with ReLU; logits equal the reference's weights'"""
+    """SecondaryStructureMLP has fc1, fc2, fc3 with ReLU; logits equal the reference's weights'"""
     for case in MLP_CASES:
         got = check.student(probes.mlp_outputs, case)
         check_parameters(got, case)
@@ -214,7 +214,7 @@ INDEPENDENCE_CASES = (
 
 @pytest.mark.points(2)
 def test_mlp_position_independence(check):
-    """the MLP treats residues independently: one residue or extra padding changes no others"""
+    """SecondaryStructureMLP treats residues independently (one residue, extra padding)"""
     for case in INDEPENDENCE_CASES:
         got = check.student(probes.mlp_independence, case)
         check_parameters(got, case)
@@ -314,7 +314,7 @@ def test_masked_cross_entropy(check, case):
 
 @pytest.mark.points(1)
 def test_masked_cross_entropy_gradient(check):
-    """masked_cross_entropy: no gradient reaches padded positions; real ones get the right one"""
+    """masked_cross_entropy sends no gradient to padded positions and the right one to real ones"""
     for case in LOSS_CASES:
         value, got = student_loss(check, case)
         hint = known_mistake(value, loss_oracle(case)[1], device=check.device)
@@ -360,7 +360,7 @@ def q3_oracle(case: dict) -> tuple[float, dict[str, float]]:
 @example(case=LOSS_CASES[2])
 @settings(max_examples=30)
 def test_q3_accuracy(check, case):
-    """q3_accuracy: fraction of correct argmax predictions over real positions only"""
+    """q3_accuracy returns the fraction of correct argmax predictions over real positions only"""
     value = expect_float(check.student(probes.q3_accuracy, case), "q3_accuracy", case=case)
     expected, mistakes = q3_oracle(case)
     if not scalar_close(value, expected, device=check.device):
@@ -429,7 +429,7 @@ WINDOW_CASES = (
 @example(case=WINDOW_CASES[4])
 @settings(max_examples=25)
 def test_add_window_context(check, case):
-    """add_window_context: features of i-k..i+k in order, zeros past the ends and in padding"""
+    """add_window_context joins the features of i-k..i+k, zeros past the ends and in padding"""
     expected, mistakes = window_oracle(case)
     got = expect_tensor(check.student(probes.add_window_context, case), "add_window_context",
                         case=case, dtype=torch.float32, shape=tuple(expected.shape),
@@ -465,7 +465,7 @@ TRAINING_LOOP_USES = pytest.mark.uses(
 @pytest.mark.call_timeout(30)
 @TRAINING_LOOP_USES
 def test_training_loop_modes(check):
-    """train_secondary_structure: train mode for training, eval mode and no_grad to validate"""
+    """train_secondary_structure trains in train mode and validates in eval mode under no_grad"""
     case = TRAINING_CASE
     got = check.student(probes.training_run, case)
     epochs = case["epochs"]
@@ -493,7 +493,7 @@ def test_training_loop_modes(check):
 @pytest.mark.call_timeout(30)
 @TRAINING_LOOP_USES
 def test_training_loop_weights(check):
-    """train_secondary_structure: AdamW steps on every batch give the reference's weights"""
+    """train_secondary_structure takes AdamW steps on every batch to the reference's weights"""
     case = TRAINING_CASE
     got, expected = check.both(probes.training_run, case)
     for name, reference in expected["weights"].items():
@@ -512,7 +512,7 @@ def test_training_loop_weights(check):
 @pytest.mark.call_timeout(30)
 @TRAINING_LOOP_USES
 def test_training_loop_history(check):
-    """train_secondary_structure: history of per-residue train loss and pooled val Q3"""
+    """train_secondary_structure records per-residue train loss and pooled val Q3 per epoch"""
     case = HISTORY_CASE
     got, expected = check.both(probes.training_run, case)
     history = expect_history(got["history"], "train_secondary_structure",
@@ -567,7 +567,7 @@ MIN_WINDOW_GAIN = 0.10
                                test_training_loop_history],
 )
 def test_training_reaches_q3(check):
-    """training on the embedded data reaches the Q3 thresholds; the window helps"""
+    """train_secondary_structure reaches the Q3 thresholds on the embedded data; the window helps"""
     results = {}
     for half_window in (0, WINDOW):
         case = {**EMBEDDED_CASE, "half_window": half_window}

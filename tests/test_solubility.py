@@ -8,7 +8,6 @@ training code does; the last check trains the whole pipeline on the embedded dat
 from __future__ import annotations
 
 import functools
-import math
 
 import pytest
 import torch
@@ -20,6 +19,7 @@ from grader.isolation.wire import Returned
 from grader.judging.judge import (
     agrees,
     assert_close,
+    early_stopping_epochs,
     expect_dict,
     expect_float,
     expect_history,
@@ -68,7 +68,7 @@ def encoding_hint(got: list[int], sequence: str, max_len: int) -> str | None:
 @example(case={"sequences": ["MKTAYIAKQR", "MKT", "M"], "labels": [1, 0, 1], "max_len": 4})
 @settings(max_examples=25)
 def test_dataset_encoding(check, case):
-    """ProteinDataset: A..Y -> 1..20, unknown -> 0, first max_len residues, items unpadded"""
+    """ProteinDataset maps A..Y to 1..20, unknown to 0, keeps max_len residues, unpadded"""
     got = check.student(probes.dataset_items, case)
     if got["length"] != len(case["sequences"]):
         fail("len(ProteinDataset) should be the number of sequences", case=case,
@@ -143,7 +143,7 @@ def test_collate(check, case):
 @pytest.mark.points(1)
 @pytest.mark.uses(ProteinDataset=[test_dataset_encoding], collate_proteins=[test_collate])
 def test_dataset_loader_collate(check):
-    """ProteinDataset + DataLoader + collate_proteins: truncated and length-1 proteins batch"""
+    """ProteinDataset and collate_proteins batch truncated and length-1 proteins in a DataLoader"""
     case = {"sequences": ["MKTAYIAKQRQISFVKSHFSRQ", "M", "ACDXY", "MKVMKVMKVMKV"],
             "labels": [1, 0, 1, 0], "max_len": 8}
     got = check.student(probes.dataset_then_collate, case)
@@ -165,7 +165,7 @@ MODEL_CONFIGS = (
 
 @pytest.mark.points(1)
 def test_model_structure(check):
-    """The model's state dict has the reference's names and shapes; conv kernel 5, padding 2"""
+    """ProteinSolubilityClassifier has the reference's state dict; conv kernel 5, padding 2"""
     for config in MODEL_CONFIGS:
         case = {"config": config}
         got, expected = check.both(probes.model_structure, case)
@@ -227,7 +227,7 @@ def pooling_hint(got: torch.Tensor, expected: torch.Tensor, *, unmasked: torch.T
 
 @pytest.mark.points(2)
 def test_model_matches_reference(check):
-    """With shared weights in eval mode, the logits equal the reference's (with and without mask)"""
+    """ProteinSolubilityClassifier gives the reference's logits with its weights, in eval mode"""
     for case in FORWARD_CASES:
         got, expected = check.both(probes.forward_shared, case)
         b, k = len(case["lengths"]), case["config"].get("num_classes", 2)
@@ -254,7 +254,7 @@ def test_model_matches_reference(check):
 
 @pytest.mark.points(2)
 def test_pooling_ignores_padding(check):
-    """Pooling ignores padding: appending padding columns leaves the logits unchanged"""
+    """ProteinSolubilityClassifier pools over residues only: padding leaves the logits alone"""
     # conv2 sees conv1's outputs at the first two padding positions (kernel 5): those are
     # not zero (conv1 has a bias), so the notes' model is exactly padding-invariant only
     # once every row already ends with two padding columns. The cases start from there.
@@ -273,7 +273,7 @@ def test_pooling_ignores_padding(check):
 
 @pytest.mark.points(1)
 def test_padding_embedding_stays_zero(check):
-    """The padding embedding (index 0) is zero and stays zero after a training step"""
+    """ProteinSolubilityClassifier keeps the padding embedding (index 0) zero after a step"""
     case = {"config": {"embed_dim": 8, "hidden_dim": 12}, "seed": 4, "lengths": [9, 4, 1, 7]}
     got = check.student(probes.padding_row, case)
     for key, when in (("before", "after construction"), ("after", "after one SGD step")):
@@ -346,7 +346,7 @@ def judge_epoch_weights(check, case: dict) -> None:
 
 @pytest.mark.points(1)
 def test_train_one_epoch_mode_and_steps(check):
-    """train_one_epoch: training mode, every batch on the device, one step per batch"""
+    """train_one_epoch trains in training mode, every batch on the device, one step per batch"""
     for case in EPOCH_CASES:
         got = check.student(probes.one_epoch, case)
         if not got["calls"]:
@@ -364,7 +364,7 @@ def test_train_one_epoch_mode_and_steps(check):
 
 @pytest.mark.points(1)
 def test_train_one_epoch_updates(check):
-    """train_one_epoch: zero_grad, backward, step per batch: the reference's weights"""
+    """train_one_epoch zeroes, backpropagates and steps per batch to the reference's weights"""
     for case in UNCLIPPED_CASES:
         judge_epoch_weights(check, case)
 
@@ -413,7 +413,7 @@ def test_evaluate_modes(check):
 
 @pytest.mark.points(1)
 def test_evaluate_outputs(check):
-    """evaluate: mean loss per sample, P(soluble) and labels in the loader's order"""
+    """evaluate returns the mean loss per sample, P(soluble) and labels in the loader's order"""
     for case in EVALUATE_OUTPUT_CASES:
         got, expected = check.both(probes.evaluation, case)
         n = sum(case["batch_sizes"])
@@ -468,7 +468,7 @@ TRAIN_MODEL_USES = pytest.mark.uses(
 @pytest.mark.points(1)
 @TRAIN_MODEL_USES
 def test_train_model_runs(check):
-    """train_model: AdamW(lr), one history entry per epoch, no files written"""
+    """train_model trains with AdamW(lr), one history entry per epoch, no files written"""
     # A last training batch of one: the kit's batch-of-one rule.
     case = {**SCENARIO, "epochs": 5, "patience": None, "last_train_batch": 1}
     got = check.student(probes.early_stopping, case)
@@ -515,19 +515,6 @@ def test_train_model_restores_best_epoch(check):
          "live tensors, which later epochs overwrite")
 
 
-def expected_epochs(val_loss: list[float], epochs: int, patience: int | None) -> int:
-    """How many epochs run with strict improvement and the given patience."""
-    best, waited = math.inf, 0
-    for epoch, value in enumerate(val_loss[:epochs], start=1):
-        if value < best:
-            best, waited = value, 0
-        else:
-            waited += 1
-        if patience is not None and waited >= patience:
-            return epoch
-    return epochs
-
-
 @pytest.mark.points(1)
 @TRAIN_MODEL_USES
 def test_train_model_early_stopping(check):
@@ -537,7 +524,7 @@ def test_train_model_early_stopping(check):
         got = check.student(probes.early_stopping, case)
         val_loss = history_of(got, case)
         ran = len(val_loss)
-        wanted = expected_epochs(val_loss, case["epochs"], patience)
+        wanted = early_stopping_epochs(val_loss, case["epochs"], patience)
         if ran != wanted:
             best = min(range(ran), key=val_loss.__getitem__) + 1
             fail(f"with patience={patience}, training should stop after epoch {wanted}",
@@ -578,7 +565,7 @@ AUC_THRESHOLD = 0.75
                  test_train_model_early_stopping],
 )
 def test_pipeline_reaches_auc(check):
-    """The whole pipeline trained on the embedded data reaches the test AUC threshold"""
+    """train_model reaches the test AUC threshold on the embedded data, with the whole pipeline"""
     case = PIPELINE
     got = check.student(probes.pipeline, case)
     probabilities = expect_tensor(got["probabilities"], "evaluate's probabilities on the test "

@@ -18,9 +18,11 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 
+from data.tensors import variant_tensors
 from grader.isolation.wire import Returned
 from grader.judging.judge import (
     assert_close,
+    early_stopping_epochs,
     expect_dict,
     expect_float,
     expect_history,
@@ -86,7 +88,7 @@ def judge_model(check, case: dict) -> None:
 
 @pytest.mark.points(2)
 def test_logistic_regression_logits(check):
-    """LogisticRegression: one nn.Linear(F, 1); forward returns the logits (N,)"""
+    """LogisticRegression holds one nn.Linear(F, 1); forward returns the logits (N,)"""
     for case in ({"model": "LogisticRegression", "features": 4, "samples": 6, "seed": 1},
                  {"model": "LogisticRegression", "features": 1, "samples": 3, "seed": 2},
                  {"model": "LogisticRegression", "features": 3, "samples": 1, "seed": 3}):
@@ -104,7 +106,7 @@ def test_logistic_regression_logits(check):
 @example(case={"logits": [-0.5], "labels": [0], "dtype": "float32"})  # a batch of one
 @settings(max_examples=12)
 def test_binary_accuracy(check, case):
-    """binary_accuracy: the share of correct predictions, 1 where the logit is > 0"""
+    """binary_accuracy returns the share of correct predictions, 1 where the logit is > 0"""
     got = expect_float(check.student(probes.binary_accuracy, case), "binary_accuracy",
                        case=case)
     logits, labels = np.array(case["logits"]), np.array(case["labels"])
@@ -153,7 +155,7 @@ SMALL_CLASSES = {"labels": [0, 1, 1, 2, 2, 2, 0, 1, 2, 2], "val_fraction": 0.3,
 @example(case={"labels": [1], "val_fraction": 0.25, "seeds": [4, 5, 6]})  # one sample
 @settings(max_examples=10)
 def test_split_disjoint_and_complete(check, case):
-    """stratified_split: every sample in exactly one part, no index in both (no leak)"""
+    """stratified_split puts every sample in exactly one part, no index in both (no leak)"""
     count = len(case["labels"])
     for (train, val), seed in zip(student_splits(check, case)["splits"], case["seeds"],
                                   strict=True):
@@ -184,7 +186,7 @@ def test_split_disjoint_and_complete(check, case):
 @example(case=SMALL_CLASSES)
 @settings(max_examples=10)
 def test_split_stratified(check, case):
-    """stratified_split: each class's validation count is within one of val_fraction * n_c"""
+    """stratified_split keeps each class's validation count within one of val_fraction * n_c"""
     labels = case["labels"]
     for (_, val), seed in zip(student_splits(check, case)["splits"], case["seeds"],
                               strict=True):
@@ -207,7 +209,7 @@ def test_split_stratified(check, case):
 
 @pytest.mark.points(1)
 def test_split_seeded(check):
-    """stratified_split: the same seed gives the same split, different seeds differ"""
+    """stratified_split gives the same split for the same seed, different ones for others"""
     for case in (SPLIT_EXAMPLE, {**SMALL_CLASSES, "labels": SMALL_CLASSES["labels"] * 3}):
         got = student_splits(check, case)
         first = got["splits"][0]
@@ -274,7 +276,7 @@ def judge_history(check, case: dict) -> None:
 
 @pytest.mark.points(2)
 def test_train_model_history(check):
-    """train_model: the training and validation loss of every epoch, as Python floats"""
+    """train_model records the training and validation loss of every epoch, as Python floats"""
     for case in (HISTORY_CASE, {**HISTORY_CASE, "train": 1, "val": 1}):  # and a batch of one
         judge_history(check, case)
 
@@ -345,22 +347,6 @@ def test_train_model_restores_best(check):
          "load it back at the end (model.load_state_dict)")
 
 
-def expected_epochs(val_loss: list[float], epochs: int, patience: int | None,
-                    improves=operator.lt) -> int:
-    """How many epochs run with the given patience, an epoch being a new best when
-    `improves(its loss, the best so far)`: strictly lower, as the handout says (patience 0
-    stops at the first epoch without a new best, as patience 1 does)."""
-    best, waited = math.inf, 0
-    for epoch, value in enumerate(val_loss[:epochs], start=1):
-        if improves(value, best):
-            best, waited = value, 0
-        else:
-            waited += 1
-            if patience is not None and waited >= patience:
-                return epoch
-    return epochs
-
-
 @pytest.mark.points(2)
 def test_train_model_early_stopping(check):
     """train_model stops after `patience` epochs without improvement; reports the best epoch"""
@@ -369,7 +355,7 @@ def test_train_model_early_stopping(check):
         got = check.student(probes.train_model, case)
         history = got["history"]
         val_loss = loss_values(history, case, ("train_loss", "val_loss", "best_epoch"))["val_loss"]
-        ran, wanted = len(val_loss), expected_epochs(val_loss, case["epochs"], patience)
+        ran, wanted = len(val_loss), early_stopping_epochs(val_loss, case["epochs"], patience)
         best = min(range(ran), key=val_loss.__getitem__) + 1
         if ran != wanted:
             if ran == case["epochs"]:
@@ -411,7 +397,7 @@ def test_train_model_plateaus(check, case):
     got = check.student(probes.train_model, case)
     history = got["history"]
     val_loss = loss_values(history, case, ("train_loss", "val_loss", "best_epoch"))["val_loss"]
-    ran, wanted = len(val_loss), expected_epochs(script, case["epochs"], patience)
+    ran, wanted = len(val_loss), early_stopping_epochs(script, case["epochs"], patience)
     if not 0 < ran <= case["epochs"]:
         fail(f"train_model should run 1 to {case['epochs']} epochs", case=case,
              got=f"{ran} epochs")
@@ -435,7 +421,7 @@ def test_train_model_plateaus(check, case):
         if ran == case["epochs"]:
             hints.append("training never stopped early: count the epochs in a row without a "
                          "new best validation loss and stop when they reach `patience`")
-        if ran == expected_epochs(script, case["epochs"], patience, operator.le):
+        if ran == early_stopping_epochs(script, case["epochs"], patience, improves=operator.le):
             hints.append(TIE_HINT)
         fail(f"with patience={patience} and these validation losses, training should stop "
              f"after epoch {wanted}", case=case, expected=f"{wanted} epochs",
@@ -447,7 +433,7 @@ def test_train_model_plateaus(check, case):
 
 @pytest.mark.points(1)
 def test_softmax_classifier_logits(check):
-    """SoftmaxClassifier: one nn.Linear(F, K); forward returns the logits (N, K)"""
+    """SoftmaxClassifier holds one nn.Linear(F, K); forward returns the logits (N, K)"""
     for case in ({"model": "SoftmaxClassifier", "features": 5, "classes": 3, "samples": 6,
                   "seed": 3},
                  {"model": "SoftmaxClassifier", "features": 2, "classes": 4, "samples": 4,
@@ -494,7 +480,7 @@ def without_nan(values: torch.Tensor) -> torch.Tensor:
 @example(case={"classes": 4, "labels": [1, 2, 3, 1, 2, 3, 1], "seed": 6})
 @settings(max_examples=10)
 def test_per_class_accuracy(check, case):
-    """per_class_accuracy: the share of each true class predicted right; NaN when absent"""
+    """per_class_accuracy returns the share of each true class predicted right; NaN when absent"""
     got = expect_tensor(check.student(probes.per_class_accuracy, case), "per_class_accuracy",
                         case=case, dtype=torch.float32, shape=(case["classes"],),
                         device=check.device, finite=False)
@@ -548,7 +534,7 @@ def test_variant_pipeline(check):
     case = {"data": "variants", "defaults": True}
     what = "fit_variant_classifier"
     got = pipeline_result(check, probes.variant_pipeline, case, what)
-    _, labels = probes.variant_tensors("test")
+    _, labels = variant_tensors("test")
     logits = expect_tensor(got["test_logits"], "the returned model's test logits", case=case,
                            dtype=torch.float32, shape=tuple(labels.shape), device=check.device)
     accuracy = ((logits > 0).long() == labels).double().mean().item()
@@ -574,7 +560,7 @@ LEVEL_ACCURACY = 0.8
 @pytest.mark.uses(SoftmaxClassifier=[test_softmax_classifier_logits],
                   train_model=TRAIN_MODEL_CHECKS)
 def test_level_pipeline(check):
-    """fit_level_classifier: every expression level reaches 80% test accuracy"""
+    """fit_level_classifier reaches 80% test accuracy on every expression level"""
     case = {"data": "gene_expression", "levels": 3, "defaults": True}
     what = "fit_level_classifier"
     got = pipeline_result(check, probes.level_pipeline, case, what)
@@ -595,7 +581,7 @@ def test_level_pipeline(check):
                   SoftmaxClassifier=[test_softmax_classifier_logits],
                   train_model=TRAIN_MODEL_CHECKS)
 def test_fits_seed_initial_weights(check):
-    """fit_variant_classifier and fit_level_classifier: the seed sets the initial weights"""
+    """fit_variant_classifier and fit_level_classifier set the initial weights from the seed"""
     for fit in ("fit_variant_classifier", "fit_level_classifier"):
         cases = [{"fit": fit, "seed": seed, "epochs": 1, "lr": 0.0} for seed in (3, 11)]
         starts = [expect_tensor(check.student(probes.initial_weights, case),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 import reprlib
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -149,10 +150,34 @@ def fail_raised(outcome: dict, what: str, *, case: Any, hint: str | None = None)
     fail("\n".join(lines), case=case, hint=hint, raised_in=tuple(outcome.get("functions", ())))
 
 
-def expect_legend_and_png(figure: dict, what: str, filename: str, *, case: Any,
-                          legend_hint: str, file_hint: str) -> None:
-    """A figure described by `tests.probes.plotted` has a legend (on an axes or the figure)
-    and `what` wrote exactly one PNG, `filename`, in its folder."""
+def expect_figure(figure: dict, what: str, *, case: Any) -> dict:
+    """A `tests.probes.plotted` description of what `what` returned: fail unless it is a
+    matplotlib Figure."""
+    if not figure["is_figure"]:
+        fail(f"{what} should return a matplotlib.figure.Figure, got a {figure['type']}",
+             case=case, hint="plt.subplots() returns (figure, axes): return the figure")
+    return figure
+
+
+def drawn_points(line: dict) -> list[list[float]]:
+    """The [x, y] points a described line shows: matplotlib draws none where x or y is inf
+    or nan, so a line of the raw losses, of their finite points only, or with inf as nan,
+    look alike."""
+    return [[x, y] for x, y in zip(line["x"], line["y"], strict=False)
+            if math.isfinite(x) and math.isfinite(y)]
+
+
+def expect_labels_legend_and_png(figure: dict, what: str, filename: str, *, case: Any,
+                                 labels: tuple[str, str], label_hint: str, legend_hint: str,
+                                 file_hint: str) -> None:
+    """A figure described by `tests.probes.plotted` labels both axes of every axes that
+    holds lines (`labels`: what x and y should say), has a legend (on an axes or the
+    figure), and `what` wrote exactly one PNG, `filename`, in its folder."""
+    for axes in figure["axes"]:
+        if axes["lines"] and not (axes["xlabel"].strip() and axes["ylabel"].strip()):
+            fail(f"an axes with {labels[1]} curves lacks an axis label", case=case,
+                 expected=f"x label ({labels[0]}) and y label ({labels[1]})",
+                 got={"xlabel": axes["xlabel"], "ylabel": axes["ylabel"]}, hint=label_hint)
     legends = [axes["legend"] for axes in figure["axes"] if axes["legend"]] + [
         legend for legend in figure["figure_legends"] if legend]
     if not legends:
@@ -162,6 +187,14 @@ def expect_legend_and_png(figure: dict, what: str, filename: str, *, case: Any,
                    f"the folder holds {sorted(figure['files'])}, PNG: {figure['files']}")
         fail(f"{what} should write a PNG at path: {problem}", case=f"path=<folder>/{filename}",
              hint=file_hint)
+
+
+def expect_returned(outcome: dict, what: str, *, case: Any, hint: str | None = None) -> Any:
+    """What the call a probe ran through `tests.probes.raised` returned; when it raised
+    instead, fail with `fail_raised`."""
+    if outcome["raised"]:
+        fail_raised(outcome, what, case=case, hint=hint)
+    return outcome["returned"]
 
 
 def expect_raises(outcome: dict, what: str, problem: str, *, case: Any = None,
@@ -272,11 +305,12 @@ LEAK_HINT = (
 )
 
 
-def expect_float(value: Any, what: str, *, case: Any = None) -> float:
+def expect_float(value: Any, what: str, *, case: Any = None, finite: bool = True) -> float:
     """A Python float (an int will do), as the handouts promise; a tensor fails.
 
     A 0-dim tensor is not accepted as a number: callers format, compare and store these
     values, and one that still requires grad keeps a whole autograd graph alive.
+    finite: inf and nan fail (False: a float inf or nan passes, e.g. a diverging loss).
     """
     if isinstance(value, Returned):
         if value.requires_grad:
@@ -287,17 +321,19 @@ def expect_float(value: Any, what: str, *, case: Any = None) -> float:
     if type(value) not in (int, float):
         fail(f"{what} should be a Python float, but is {describe_type(value)}", case=case,
              hint="convert with float(...)")
-    if not math.isfinite(value):
+    if finite and not math.isfinite(value):
         fail(f"{what} is {value}", case=case, hint="look for a division by zero or the log of zero")
     return float(value)
 
 
-def expect_float_list(values: Any, what: str, *, case: Any = None) -> list[float]:
-    """A Python list of Python floats (one per epoch, say), each checked by `expect_float`."""
+def expect_float_list(values: Any, what: str, *, case: Any = None,
+                      finite: bool = True) -> list[float]:
+    """A Python list of Python floats (one per epoch, say), each checked by `expect_float`
+    (finite=False: inf and nan allowed)."""
     if type(values) is not list:
         fail(f"{what} should be a list of Python floats, but is {describe_type(values)}",
              case=case)
-    return [expect_float(value, f"{what}[{index}]", case=case)
+    return [expect_float(value, f"{what}[{index}]", case=case, finite=finite)
             for index, value in enumerate(values)]
 
 
@@ -371,3 +407,20 @@ def ratio_hint(
         return f"the result is {ratio:.4g}x the expected one: look for a missing or extra scale"
 
     return hint
+
+
+def early_stopping_epochs(val_loss: list[float], epochs: int, patience: int | None, *,
+                          improves: Callable[[float, float], bool] = operator.lt) -> int:
+    """How many of `epochs` epochs a training loop with early stopping runs, given the
+    validation loss it would see after each: it stops once `patience` epochs in a row
+    brought no new best (`improves(loss, best so far)`, strictly lower by default;
+    patience None: never stops early)."""
+    best, waited = math.inf, 0
+    for epoch, value in enumerate(val_loss[:epochs], start=1):
+        if improves(value, best):
+            best, waited = value, 0
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                return epoch
+    return epochs

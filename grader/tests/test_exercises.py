@@ -17,9 +17,13 @@ from grader.course.release import tracked_files
 from grader.exercises import (
     EXERCISE_FILES,
     OPTIONAL_EXERCISE_FILES,
+    check_titles,
     declared_points,
     exercise_files,
+    exercise_names,
+    graded_names,
     suite_path,
+    title_problem,
 )
 from grader.tests.grading import (
     BY_HAND_MUTANTS,
@@ -41,6 +45,33 @@ def test_points_add_up(exercise):
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.points":
             total += ast.literal_eval(node.args[0])
     assert total == declared_points(exercise)
+
+
+def test_every_check_title_follows_the_scheme():
+    """Every check's title (the first line of its docstring, what the table shows) names
+    what it grades first and says what that does (docs/authoring.md, "Check titles")."""
+    wrong = {f"{exercise}: {check}": f"{title!r} {problem}"
+             for exercise in exercise_names()
+             for check, title in check_titles(exercise).items()
+             if (problem := title_problem(title, graded_names(exercise)))}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(("title", "problem"), [
+    ("matthews_corrcoef: the MCC of two label tensors", "colon after 'matthews_corrcoef'"),
+    ("The whole pipeline reaches the test AUC threshold", "starts with 'The'"),
+    ("every run of compare_optimizers starts from the same weights", "starts with 'every'"),
+    ("SGDMomentum, Adam and AdamW: the same steps as torch", "colon after 'AdamW'"),
+    ("matthews_corrcoef Agrees with scikit-learn", "in lower case"),
+    ("matthews_corrcoef agrees with scikit-learn.", "full stop"),
+    ("matthews_corrcoef agrees with scikit-learn" + " on random labels" * 4, "characters long"),
+    ("matthews_corrcoef agrees with scikit-learn on random labels", None),
+    ("SGDMomentum, Adam and AdamW use each parameter group's own hyperparameters", None),
+])
+def test_the_title_scheme_rejects_a_title_outside_it(title, problem):
+    names = {"matthews_corrcoef", "compare_optimizers", "SGDMomentum", "Adam", "AdamW"}
+    found = title_problem(title, names)
+    assert found == problem if problem is None else problem in found
 
 
 @pytest.mark.parametrize("exercise", per_exercise())

@@ -68,3 +68,10 @@ def test_stub_headers_speak_to_the_student_and_the_authors_line_stays_here():
     assert "solutions/" not in shipped and "make stubs" not in shipped
     assert here == shipped.replace("# fast checks only).\n", "# fast checks only).\n"
                                    + stubs.AUTHORS_HEADER.format(name="demo"))
+
+
+def test_the_stubs_hold_only_what_a_student_writes_and_reads():
+    """The ten stubs together stay at least 40% shorter than the 3075 lines they had before
+    issue 31 (programs moved out, overviews no longer repeat the functions' docstrings)."""
+    lines = sum(text.count("\n") for text in stubs.expected_stubs().values())
+    assert lines <= 1845, f"the stubs hold {lines} lines: keep reference-only text out of them"

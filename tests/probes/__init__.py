@@ -4,9 +4,11 @@ A probe builds its inputs from a small printable case, calls the implementation,
 returns what it observed. It must be a pure function of (case, device): the worker
 re-seeds before every call and the reference's results are cached.
 
-This package's own module is the kit every exercise's probes share: spies that record
-what a submission did with a model, an optimizer or a loss, and the random protein
-batches they train on. A judge reads their records with `grader.judging.judge` (`expect_modes`).
+This package's own module is the kit every exercise's probes share: `raised`, spies that
+record what a submission did with a model, an optimizer or a loss, the random protein
+batches and small linear problems they train on, and `plotted`, the description of a
+figure. A judge reads them with `grader.judging.judge` (`expect_raises`, `expect_returned`,
+`expect_modes`, `expect_figure`, `expect_labels_legend_and_png`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,31 @@ def flat_gradient(parameters: Iterable[torch.Tensor]) -> torch.Tensor:
     """Every `.grad` in one detached vector (P,), zeros where a gradient is None."""
     return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1)
                       for p in parameters])
+
+
+def linear_problem(case: dict, *, planted: bool = False) -> dict[str, torch.Tensor]:
+    """A small linear problem drawn from case["seed"]: {"x": (N, F), "y": (N, O), "W": (O, F),
+    "b": (O,)}, N = case["samples"], F = case["features"], O = case.get("outputs", 1), in
+    DTYPES[case.get("dtype", "float64")] on the CPU; W and b are where training starts.
+
+    Every value drawn is a multiple of 1/8 in [-1, 1]: their products and sums are exact even
+    in float32, so that a judge's float64 oracle differs from a right answer by rounding only.
+    planted: y is linear in x (a planted weight and bias, plus noise of multiples of 1/32),
+    so that a fit gets far below where it started, and not to zero; else y is drawn too.
+    """
+    generator = torch.Generator().manual_seed(case["seed"])
+    n, f, o = case["samples"], case["features"], case.get("outputs", 1)
+    shapes = ({"x": (n, f), "W": (o, f), "b": (o,), "planted_W": (o, f), "planted_b": (o,),
+               "noise": (n, o)} if planted else
+              {"W": (o, f), "b": (o,), "x": (n, f), "y": (n, o)})
+    drawn = {name: (torch.randint(-8, 9, shape, generator=generator) / 8).double()
+             for name, shape in shapes.items()}
+    if planted:
+        drawn = {"x": drawn["x"], "W": drawn["W"], "b": drawn["b"],
+                 "y": drawn["x"] @ (2 * drawn["planted_W"]).T + drawn["planted_b"]
+                 + drawn["noise"] / 4}
+    dtype = DTYPES[case.get("dtype", "float64")]
+    return {name: tensor.to(dtype) for name, tensor in drawn.items()}
 
 
 # --- spies ---------------------------------------------------------------------------------
@@ -192,12 +219,34 @@ def solubility_batches(seed: int, sizes: list[int], min_length: int = 1,
             for size in sizes]
 
 
-def plotted(draw: Callable[[str | None], object], filename: str | None,
-            describe_axes: Callable[[object], dict]) -> dict:
+def describe_axes(axes) -> dict:
+    """An axes as plain data: title, axis labels, y scale, legend texts (None: no legend),
+    and each line's label, linestyle, RGBA colour and the x and y values it holds, inf and
+    nan included (matplotlib draws no point where x or y is one of them)."""
+    import matplotlib
+    import numpy as np
+
+    legend = axes.get_legend()
+    return {
+        "title": axes.get_title(),
+        "xlabel": axes.get_xlabel(),
+        "ylabel": axes.get_ylabel(),
+        "yscale": axes.get_yscale(),
+        "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
+        "lines": [{"label": str(line.get_label()), "linestyle": str(line.get_linestyle()),
+                   "color": [float(c) for c in matplotlib.colors.to_rgba(line.get_color())],
+                   "x": [float(x) for x in np.asarray(line.get_xdata(), dtype=float).ravel()],
+                   "y": [float(y) for y in np.asarray(line.get_ydata(), dtype=float).ravel()]}
+                  for line in axes.get_lines()],
+    }
+
+
+def plotted(draw: Callable[[str | None], object], filename: str | None) -> dict:
     """What a plotting function made: `draw(path)` is called with a path named `filename`
     in a fresh folder (None: no file asked), under the Agg backend whatever the submission
     asked for. Returns the figure's type, each axes as `describe_axes` tells it, the figure
-    legends, and for each file written whether it is a PNG."""
+    legends, and for each file written whether it is a PNG (`grader.judging.judge`'s
+    `expect_figure` and `expect_labels_legend_and_png` read it)."""
     import matplotlib
 
     matplotlib.use("Agg")

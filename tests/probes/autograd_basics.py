@@ -1,7 +1,7 @@
 """Probes for the `autograd_basics` exercise.
 
 A case names a small linear problem: `samples` N, `features` F, `outputs` O, a `seed` and
-a `dtype`. `linear_problem` draws W (O, F), b (O,), x (N, F) and y (N, O) from it as
+a `dtype`. The kit's `linear_problem` draws W (O, F), b (O,), x (N, F) and y (N, O) from it as
 multiples of 1/8 in [-1, 1]: their products and sums are exact even in float32, so the
 judge's float64 oracle (autograd on the same numbers) differs from a right answer by the
 final division's rounding only.
@@ -13,8 +13,9 @@ from typing import Any
 
 import torch
 
+from data.tensors import gene_expression_tensors
 from grader.isolation.by_hand import ByHand, by_hand_path
-from tests.probes import DTYPES, raised
+from tests.probes import linear_problem, raised
 
 # The chain rule is the exercise: autograd may not stand in for manual_gradients, nor for
 # it in gradient_descent(use_autograd=False), the manual path the probes run inside
@@ -24,15 +25,6 @@ BY_HAND = ByHand(uses={"manual_gradients": AUTOGRAD}, paths={"gradient_descent":
                  advice="write the chain rule yourself, without autograd")
 
 Problem = dict[str, torch.Tensor]
-
-
-def linear_problem(case: dict) -> Problem:
-    """{"W": (O, F), "b": (O,), "x": (N, F), "y": (N, O)} on the CPU in the case's dtype."""
-    generator = torch.Generator().manual_seed(case["seed"])
-    shapes = {"W": (case["outputs"], case["features"]), "b": (case["outputs"],),
-              "x": (case["samples"], case["features"]), "y": (case["samples"], case["outputs"])}
-    return {name: (torch.randint(-8, 9, shape, generator=generator) / 8).to(DTYPES[case["dtype"]])
-            for name, shape in shapes.items()}
 
 
 def on_device(problem: Problem, device: str) -> Problem:
@@ -137,18 +129,9 @@ def gradient_descent(impl, case: dict, device: str) -> dict:
     return {**outcome, "initial_kept": initial_kept}
 
 
-def gene_expression_tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """x (N, F) binding scores and y (N, 1) expression of an embedded split, float32, CPU."""
-    from data import load_gene_expression
-
-    records = load_gene_expression(split)
-    return (torch.tensor([record.binding for record in records]),
-            torch.tensor([[record.expression] for record in records]))
-
-
 def gene_expression_descent(impl, case: dict, device: str):
     """The manual gradient descent on the embedded gene-expression split case["split"],
     autograd refused."""
-    x, y = gene_expression_tensors(case["split"])
+    x, expression = gene_expression_tensors(case["split"], device)
     with torch.no_grad(), by_hand_path():
-        return impl.gradient_descent(x.to(device), y.to(device), case["lr"], case["steps"])
+        return impl.gradient_descent(x, expression.unsqueeze(1), case["lr"], case["steps"])

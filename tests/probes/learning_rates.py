@@ -1,22 +1,21 @@
 """Probes for the `learning_rates` exercise.
 
-A linear problem (`samples` N, `features` F, `outputs` O, `seed`) is drawn as multiples of
-1/8 in [-1, 1], in float64, so that the judge's float64 oracle (the gradient descent
-written out in the suite) follows the same trajectory up to rounding. Training probes
+A linear problem (`samples` N, `features` F, `outputs` O, `seed`) is the kit's
+`linear_problem(case, planted=True)`: multiples of 1/8 in [-1, 1], in float64, so that the
+judge's float64 oracle (the gradient descent written out in the suite) follows the same
+trajectory up to rounding. Training probes
 hand the submission a torch.nn.Linear and a `SpySGD` (one parameter group for the weight,
 one for the bias) and report what it returned and the rate each step used.
 """
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 from torch import nn
 
+from data.tensors import gene_expression_tensors
 from grader.isolation.by_hand import ByHand
-from tests.probes import SpySGD, plotted, raised
+from tests.probes import SpySGD, linear_problem, plotted, raised
 
 SCHEDULE_FUNCTIONS = ("step_decay", "cosine_annealing", "warmup_cosine")
 TORCH_SCHEDULERS = ("torch.optim.lr_scheduler.StepLR", "torch.optim.lr_scheduler.CosineAnnealingLR",
@@ -29,23 +28,6 @@ BY_HAND = ByHand(uses={name: TORCH_SCHEDULERS for name in SCHEDULE_FUNCTIONS},
                  "torch.optim.lr_scheduler")
 
 Problem = dict[str, torch.Tensor]
-
-
-def linear_problem(case: dict) -> Problem:
-    """{"x": (N, F), "y": (N, O), "W": (O, F), "b": (O,)} in float64 on the CPU.
-
-    W and b are where training starts; y is linear in x plus a little noise (a planted
-    weight and bias, noise of multiples of 1/32), so that a fit gets far below where it
-    started, and not to zero.
-    """
-    generator = torch.Generator().manual_seed(case["seed"])
-    n, f, o = case["samples"], case["features"], case.get("outputs", 1)
-    shapes = {"x": (n, f), "W": (o, f), "b": (o,), "planted_W": (o, f), "planted_b": (o,),
-              "noise": (n, o)}
-    drawn = {name: (torch.randint(-8, 9, shape, generator=generator) / 8).double()
-             for name, shape in shapes.items()}
-    y = drawn["x"] @ (2 * drawn["planted_W"]).T + drawn["planted_b"] + drawn["noise"] / 4
-    return {"x": drawn["x"], "y": y, "W": drawn["W"], "b": drawn["b"]}
 
 
 def linear_model(problem: Problem, device: str) -> nn.Linear:
@@ -82,7 +64,7 @@ def spy_optimizer(model: nn.Linear, lr: float) -> RateSpySGD:
 
 def train_steps(impl, case: dict, device: str) -> dict:
     """train_steps on the case's problem with SGD at case["lr"]; the steps taken."""
-    problem = linear_problem(case)
+    problem = linear_problem(case, planted=True)
     model = linear_model(problem, device)
     optimizer = spy_optimizer(model, case["lr"])
     losses = impl.train_steps(model, optimizer, problem["x"].to(device),
@@ -97,7 +79,7 @@ def classify_run(impl, case: dict, device: str):
 
 def lr_sweep(impl, case: dict, device: str):
     """lr_sweep on the case's problem (lr_sweep makes its own models)."""
-    problem = linear_problem(case)
+    problem = linear_problem(case, planted=True)
     return impl.lr_sweep(problem["x"].to(device), problem["y"].to(device), list(case["rates"]),
                          case["steps"], tuple(case["optimizers"]), case["slow_factor"])
 
@@ -105,12 +87,8 @@ def lr_sweep(impl, case: dict, device: str):
 def embedded_sweep(impl, case: dict, device: str) -> list:
     """lr_sweep with its defaults on the embedded gene-expression split case["split"] (x (N, 5),
     y (N, 1), float32 on `device`); the runs without their losses."""
-    from data import load_gene_expression
-
-    records = load_gene_expression(case["split"])
-    x = torch.tensor([list(record.binding) for record in records], dtype=torch.float32)
-    y = torch.tensor([[record.expression] for record in records], dtype=torch.float32)
-    returned = impl.lr_sweep(x.to(device), y.to(device))
+    x, expression = gene_expression_tensors(case["split"], device)
+    returned = impl.lr_sweep(x, expression.unsqueeze(1))
     if not isinstance(returned, list):
         return returned
     return [{key: value for key, value in run.items() if key != "losses"}
@@ -141,7 +119,7 @@ class GraderSchedule:
 def train_with_schedule(impl, case: dict, device: str) -> dict:
     """train_with_schedule with the grader's table of rates, from the optimizer's
     case["initial_lr"]; the rate each step used, per parameter group."""
-    problem = linear_problem(case)
+    problem = linear_problem(case, planted=True)
     model = linear_model(problem, device)
     optimizer = spy_optimizer(model, case["initial_lr"])
     rates = GraderSchedule(list(case["rates"]))
@@ -154,26 +132,4 @@ def train_with_schedule(impl, case: dict, device: str) -> dict:
 def plot_sweep(impl, case: dict, device: str) -> dict:
     """Call plot_sweep in a fresh folder; describe the figure and the file."""
     runs = [{**run, "losses": losses_from_case(run["losses"])} for run in case["runs"]]
-    return plotted(lambda path: impl.plot_sweep(runs, path), case["filename"], describe_axes)
-
-
-def describe_axes(axes) -> dict:
-    """Title, labels, y scale, legend and the points each line draws."""
-    legend = axes.get_legend()
-    return {
-        "title": axes.get_title(),
-        "xlabel": axes.get_xlabel(),
-        "ylabel": axes.get_ylabel(),
-        "yscale": axes.get_yscale(),
-        "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
-        "lines": [drawn_points(line) for line in axes.get_lines()],
-    }
-
-
-def drawn_points(line) -> list[list[float]]:
-    """The [x, y] points a line shows: matplotlib draws none where x or y is inf or nan, so
-    a line of the raw losses, of their finite points only, or with inf as nan, look alike."""
-    x = np.asarray(line.get_xdata(), dtype=float).ravel()
-    y = np.asarray(line.get_ydata(), dtype=float).ravel()
-    return [[float(a), float(b)] for a, b in zip(x, y, strict=False)
-            if math.isfinite(a) and math.isfinite(b)]
+    return plotted(lambda path: impl.plot_sweep(runs, path), case["filename"])

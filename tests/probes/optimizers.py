@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 
-import matplotlib
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
@@ -272,25 +270,7 @@ def compare_optimizers(impl, case: dict, device: str) -> dict:
 def plot_loss_curves(impl, case: dict, device: str) -> dict:
     """Call plot_loss_curves in a fresh folder; describe the figure and the file."""
     return plotted(lambda path: impl.plot_loss_curves(case["histories"], path),
-                   case["filename"], describe_axes)
-
-
-def describe_axes(axes) -> dict:
-    legend = axes.get_legend()
-    return {
-        "xlabel": axes.get_xlabel(),
-        "ylabel": axes.get_ylabel(),
-        "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
-        "lines": [
-            {
-                "label": str(line.get_label()),
-                "linestyle": str(line.get_linestyle()),
-                "color": [float(c) for c in matplotlib.colors.to_rgba(line.get_color())],
-                "y": [float(y) for y in np.asarray(line.get_ydata(), dtype=float).ravel()],
-            }
-            for line in axes.get_lines()
-        ],
-    }
+                   case["filename"])
 
 
 def summarize(impl, case: dict, device: str):

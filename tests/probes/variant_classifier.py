@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from data.tensors import gene_expression_tensors, variant_tensors
 from tests.probes import DTYPES, SpyModule, SpySGD, flat_parameters, raised
 
 # ----------------------------------------------------------------------------- models
@@ -176,15 +177,6 @@ def train_model(impl, case: dict, device: str) -> dict:
 # ----------------------------------------------------------------------------- pipelines
 
 
-def variant_tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """x (N, F) float32 features and y (N,) int64 labels of an embedded variant split."""
-    from data import load_variants
-
-    records = load_variants(split)
-    return (torch.tensor([record.features for record in records], dtype=torch.float32),
-            torch.tensor([record.label for record in records], dtype=torch.int64))
-
-
 def variant_pipeline(impl, case: dict, device: str) -> dict:
     """fit_variant_classifier with its defaults on the embedded train/valid splits; the
     returned model's test logits and its BCE on train and valid (eval mode, no grad)."""
@@ -223,14 +215,12 @@ def initial_weights(impl, case: dict, device: str) -> torch.Tensor:
 def gene_levels(num_levels: int = 3) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """{split: (binding x (N, F) float32, level (N,) int64)} of the embedded gene-expression
     set, the levels cut at the training split's quantiles 1/K, ..., (K-1)/K."""
-    from data import load_gene_expression
-
-    records = {split: load_gene_expression(split) for split in ("train", "valid", "test")}
-    expression = {split: np.array([r.expression for r in rows]) for split, rows in records.items()}
-    cuts = np.quantile(expression["train"], np.arange(1, num_levels) / num_levels)
-    return {split: (torch.tensor([r.binding for r in rows], dtype=torch.float32),
-                    torch.from_numpy(np.digitize(expression[split], cuts)).long())
-            for split, rows in records.items()}
+    # float64: the file's values, for the quantiles
+    tables = {split: gene_expression_tensors(split, dtype=torch.float64)
+              for split in ("train", "valid", "test")}
+    cuts = np.quantile(tables["train"][1].numpy(), np.arange(1, num_levels) / num_levels)
+    return {split: (x.float(), torch.from_numpy(np.digitize(expression.numpy(), cuts)).long())
+            for split, (x, expression) in tables.items()}
 
 
 def level_pipeline(impl, case: dict, device: str) -> dict:
