@@ -27,9 +27,10 @@ import jsonschema
 from ruamel.yaml import YAML
 
 from grader import ROOT
-from grader.course.batch import gradebook
+from grader.course.gradebook import gradebook, of_class
 from grader.exercises import declared_points, exercise_files, exercise_names
-from grader.tests.grading import graded, run_grader, variants
+from grader.judging import reports
+from grader.tests.grading import checks, graded, run_grader, variants
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
 TIME_COLUMNS = ("seconds", "finished_at")
@@ -50,7 +51,7 @@ def expected_total(name: str) -> str:
         results = graded("mcc", ("HOSTILE",), timeout_scale=0.25)[name]
     else:
         results = graded("mcc")[name]
-    return f"{results['score']:g}"
+    return f"{results.score:g}"
 
 
 # student id -> (known submission, how it is laid out): every layout and every status once
@@ -139,7 +140,7 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     expect_gradebook(out / "gradebook.csv", CLASS_OF_8)
     feedback = (out / "gus" / "feedback.md").read_text()
     assert "sign is flipped" in feedback
-    assert not list(out.glob("*/.results.json.partial"))
+    assert not list(out.glob("*/.grading"))
 
 
 # Grades a class in this process, made the subreaper of everything it starts: what a
@@ -204,22 +205,21 @@ def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(
     grading = json.loads((out / "pia" / "grading.json").read_text())
     assert grading["status"] == "partial", grading
     assert abs(grading["cpu_seconds"] - tree_cpu) <= 0.1 * tree_cpu, (grading, tree_cpu)
-    results = json.loads((out / "pia" / "results.json").read_text())
-    mcc = results["extra_data"]["exercises"]["mcc"]
-    assert mcc["score"] == mcc["max_score"] > 0, results["output"]
-    calls = [t["extra_data"]["times"]["cpu"]["longest_call"] for t in results["tests"]
-             if t["status"] == "passed"]
-    assert any(call["wall_seconds"] > call["cpu_limit"] > call["cpu_seconds"]
-               for call in calls), calls
+    results = reports.load(out / "pia" / "results.json")
+    mcc = results.exercise("mcc")
+    assert mcc.score == mcc.max_score > 0, reports.table(results)
+    calls = [run.longest_call for check in mcc.checks if check.passed for run in check.runs
+             if run.device == "cpu"]
+    assert any(call.wall_seconds > call.cpu_limit > call.cpu_seconds for call in calls), calls
     feedback = (out / "pia" / "feedback.md").read_text()
     assert [line for line in feedback.splitlines() if "autograd_basics" in line and
             "not submitted" not in line] == []
     assert len([line for line in feedback.splitlines()
                 if line.startswith("autograd_basics: not submitted")]) == 1, feedback
     assert "FAIL" not in feedback
-    row = next(csv.DictReader(io.StringIO(gradebook(out))))
+    row = next(csv.DictReader(io.StringIO(gradebook(of_class(out)))))
     assert (row["mcc"], row["autograd_basics"], row["status"]) == (
-        f"{mcc['score']:g}", "not submitted", "partial")
+        f"{mcc.score:g}", "not submitted", "partial")
 
 
 def sbatch_array(ids: range, script: Path, *args: str) -> None:
@@ -317,9 +317,9 @@ def test_a_warm_grader_passes_nothing_from_one_student_to_the_next(tmp_path):
     finally:
         mark.unlink(missing_ok=True)
     assert [g.id for g in gradings] == ["a_polluter", "b_canary"]
-    canary = json.loads((out / "b_canary" / "results.json").read_text())
-    mcc = canary["extra_data"]["exercises"]["mcc"]
-    assert mcc["score"] == mcc["max_score"] > 0, canary["output"]
+    canary = reports.load(out / "b_canary" / "results.json")
+    mcc = canary.exercise("mcc")
+    assert mcc.score == mcc.max_score > 0, reports.table(canary)
     # Without the walls between students (both modules in one process) the canary sees it all.
     # (Its stderr in a file: the daemon keeps a pipe open.)
     with open(tmp_path / "together.txt", "w+") as stderr:
@@ -398,25 +398,29 @@ def test_gradescope_autograder_grades_a_submission(tmp_path):
         process = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                                  capture_output=True, text=True, timeout=600)
         assert process.returncode == 0, process.stdout + process.stderr
-        results = json.loads((root / "results" / "results.json").read_text())
-        jsonschema.validate(results, SCHEMA)
-        mcc = results["extra_data"]["exercises"]["mcc"]
-        assert f"{mcc['score']:g}" == expected_total(name), name
-        assert results["extra_data"]["environment"]["release"]["recordings"]
+        rendered = json.loads((root / "results" / "results.json").read_text())
+        jsonschema.validate(rendered, SCHEMA)
+        results = reports.load(root / "results" / "results.json")  # the document it carries
+        assert f"{rendered['score']:g}" == f"{results.score:g}" == expected_total(name), name
+        assert results.environment["release"]["recordings"]
 
 
 def test_classroom_runners_carry_each_exercises_points(tmp_path):
     results = graded("mcc")["sign_flipped"]
     path = tmp_path / "results.json"
-    path.write_text(json.dumps(results))
+    reports.save(results, path)
     process = run_grader("classroom", str(path))
     assert process.returncode == 0, process.stderr
     name, encoded = process.stdout.strip().split("=", 1)
     runner = json.loads(base64.b64decode(encoded))
     assert name == "mcc" and runner["max_score"] == declared_points("mcc")
     assert runner["status"] == "fail"
-    assert sum(t["score"] for t in runner["tests"]) == results["score"] < declared_points("mcc")
+    assert sum(t["score"] for t in runner["tests"]) == results.score < declared_points("mcc")
+    assert len(runner["tests"]) == len(checks(results))
     assert any("sign is flipped" in t["message"] for t in runner["tests"])
+    path.write_text(json.dumps({"tests": [], "score": 0}))  # another autograder's report
+    refused = run_grader("classroom", str(path))
+    assert refused.returncode == 2 and "without a results document" in refused.stderr
 
 
 CLASSROOM_WORKFLOW = ROOT / "release" / "instructor" / "grade-class.yml"
