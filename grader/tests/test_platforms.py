@@ -19,8 +19,10 @@ import jsonschema
 from ruamel.yaml import YAML
 
 from grader import ROOT
+from grader.course import class_report, gradescope
 from grader.exercises import declared_points, exercise_files, exercise_names
 from grader.judging import reports
+from grader.judging.results import ExerciseStatus
 from grader.tests.grading import checks, graded, run_grader
 from grader.tests.test_class_grading import expected_total, module
 
@@ -62,6 +64,21 @@ def test_gradescope_autograder_grades_a_submission(tmp_path):
         results = reports.load(root / "results" / "results.json")  # the document it carries
         assert f"{rendered['score']:g}" == f"{results.score:g}" == expected_total(name), name
         assert results.environment["release"]["recordings"]
+
+
+def test_a_gradescope_submission_without_a_module_is_zero_and_missing_in_the_report(tmp_path):
+    """Nothing graded, yet a results document (every exercise not submitted) in Gradescope's
+    report: an export of the class lists the student as missing, not as unreadable."""
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "notes.txt").write_text("my answers are in my head")
+    rendered = gradescope.run_submission(tmp_path)
+    jsonschema.validate(rendered, SCHEMA)
+    assert rendered["score"] == 0 and rendered["output"].startswith("No exercise module")
+    result = reports.load(tmp_path / "results" / "results.json")
+    assert {e.status for e in result.exercises} == {ExerciseStatus.NOT_SUBMITTED}
+    (tmp_path / "export" / "ann").mkdir(parents=True)
+    shutil.copy(tmp_path / "results" / "results.json", tmp_path / "export" / "ann")
+    assert class_report.read_class(tmp_path / "export") == ([], ["ann"])
 
 
 def test_classroom_runners_carry_each_exercises_points(tmp_path):
