@@ -59,13 +59,27 @@ class CheckOutcome:
 
 
 @dataclass
+class ExerciseOutcome:
+    """One student's result on one exercise, its derived values computed once."""
+
+    name: str
+    score: float
+    max_score: float
+    status: ExerciseStatus
+
+    @classmethod
+    def of(cls, exercise: ExerciseResult) -> ExerciseOutcome:
+        return cls(exercise.name, exercise.score, exercise.max_score, exercise.status)
+
+
+@dataclass
 class StudentRecord:
     """What the report reads of one student's folder."""
 
     id: str
     grader_error: str  # why the batch says not to trust this grading; "" when it completed
     seconds: float | None
-    exercises: dict[str, ExerciseResult]
+    exercises: dict[str, ExerciseOutcome]
     checks: list[CheckOutcome]
     modules: dict[str, Path]  # exercise -> the module that was graded
 
@@ -84,7 +98,8 @@ def read_student(folder: Path) -> StudentRecord | None:
     result = reports.load(found) if found else None
     if result is not None and all(not e.submitted for e in result.exercises):
         return None  # nothing submitted (Gradescope's document of an empty submission)
-    exercises = {} if result is None else {e.name: e for e in result.exercises}
+    graded = [] if result is None else result.exercises
+    exercises = {e.name: ExerciseOutcome.of(e) for e in graded}
     status = grading.get("status", "")
     seconds = grading.get("seconds", result and result.seconds)
     return StudentRecord(
@@ -93,7 +108,7 @@ def read_student(folder: Path) -> StudentRecord | None:
                       if status == GradingStatus.GRADER_ERROR else ""),
         seconds=None if seconds is None else float(seconds),
         exercises=exercises,
-        checks=[CheckOutcome.of(c) for e in exercises.values() for c in e.checks],
+        checks=[CheckOutcome.of(c) for e in graded for c in e.checks],
         modules={name: path for name in exercises if (path := _module(folder, name))})
 
 

@@ -9,6 +9,7 @@ statuses, the rules broken) are written for readers and recomputed when it is re
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -289,13 +290,22 @@ def _fields(cls: type, data: Any, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DocumentError(f"{what} in the results document is not an object: found "
                             f"{_described(data)}")
-    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-                and f.default_factory is dataclasses.MISSING]
+    names, required = _shape(cls)
     absent = [name for name in required if name not in data]
     if absent:
         raise DocumentError(f"{what} in the results document has no {', '.join(absent)}: "
                             f"found {_described(data)}")
-    return {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+    return {name: data[name] for name in names if name in data}
+
+
+@functools.cache
+def _shape(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the names of a dataclass's fields, those without a default): a class report reads
+    tens of thousands of runs."""
+    fields = dataclasses.fields(cls)
+    return (tuple(f.name for f in fields),
+            tuple(f.name for f in fields if f.default is dataclasses.MISSING
+                  and f.default_factory is dataclasses.MISSING))
 
 
 def _list(value: Any) -> list:
