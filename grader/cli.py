@@ -150,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "classroom":
             try:
                 runners = reports.classroom(reports.load(args.results))
-            except (OSError, DocumentError) as exc:
-                raise UsageError(f"cannot read {args.results}: {exc}") from None
+            except OSError as exc:
+                raise UsageError(f"cannot read {args.results}: {exc.strerror or exc}") from None
+            except DocumentError as exc:
+                raise UsageError(str(exc)) from None
             for name, runner in runners.items():
                 encoded = base64.b64encode(json.dumps(runner).encode()).decode()
                 print(f"{name}={encoded}")
