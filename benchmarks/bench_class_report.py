@@ -10,7 +10,7 @@ independent modules compares a few). Exercises not started are not fingerprinted
 
 from __future__ import annotations
 
-import json
+import copy
 import random
 import resource
 import subprocess
@@ -20,37 +20,34 @@ import time
 from pathlib import Path
 
 from grader import ROOT
+from grader.judging import reports
+from grader.judging.results import ExerciseResult, RunOutcome, SubmissionResult
 
 STUDENTS = 200
 
 
-def _graded(tmp: Path) -> dict[str, dict]:
+def _graded(tmp: Path) -> dict[str, SubmissionResult]:
     out = tmp / "graded"
     subprocess.run([sys.executable, "-m", "grader", "grade", "--target", str(ROOT / "solutions"),
                     "--target", str(ROOT / "exercises"), "--device", "cpu", "--quick",
                     "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
-    return {name: json.loads((out / name / "results.json").read_text())
-            for name in ("solutions", "exercises")}
+    return {name: reports.load(out / name / "results.json") for name in ("solutions", "exercises")}
 
 
-def _student(reference: dict, stub: dict, rng: random.Random) -> dict:
-    tests, exercises = [], {}
-    for name, summary in reference["extra_data"]["exercises"].items():
+def _student(reference: SubmissionResult, stub: SubmissionResult,
+             rng: random.Random) -> SubmissionResult:
+    exercises: list[ExerciseResult] = []
+    for own, stubbed in zip(reference.exercises, stub.exercises, strict=True):
         draw = rng.random()
-        source = stub if draw < 0.1 else reference
-        own = [dict(t, extra_data=dict(t["extra_data"])) for t in source["tests"]
-               if t["tags"] == [name]]
-        if source is reference and draw > 0.5:
-            for test in rng.sample(own, k=min(3, len(own))):
-                test["score"] = 0.0
-                test["extra_data"]["diagnosis"] = {"cpu": {"hint": f"mistake {rng.randint(1, 4)}"}}
-        tests += own
-        score = sum(t["score"] for t in own)
-        exercises[name] = {**summary, "score": score, "status": (
-            source["extra_data"]["exercises"][name]["status"] if source is stub
-            else "passed" if score == summary["max_score"] else "partial")}
-    return {"score": sum(t["score"] for t in tests), "execution_time": rng.uniform(20, 60),
-            "tests": tests, "extra_data": {"exercises": exercises}}
+        exercise = copy.deepcopy(stubbed if draw < 0.1 else own)
+        if draw > 0.5:
+            for check in rng.sample(exercise.checks, k=min(3, len(exercise.checks))):
+                for run in check.ran:
+                    run.outcome = RunOutcome.FAILED
+                    run.hint = f"mistake {rng.randint(1, 4)}"
+        exercises.append(exercise)
+    return SubmissionResult(reference.target, exercises, reference.environment,
+                            reference.started_at, rng.uniform(20, 60))
 
 
 def _report(out: Path, *args: str) -> tuple[float, float]:
@@ -72,8 +69,8 @@ def run() -> list[tuple[str, str]]:
         for i in range(STUDENTS):
             folder = out / f"student{i:03d}"
             (folder / "submission").mkdir(parents=True)
-            document = _student(graded["solutions"], graded["exercises"], rng)
-            (folder / "results.json").write_text(json.dumps(document))
+            reports.save(_student(graded["solutions"], graded["exercises"], rng),
+                         folder / "results.json")
         plain = _report(out, "--similarity-threshold", "2")
         for module in (ROOT / "solutions").glob("[a-z]*.py"):
             for i in range(STUDENTS):

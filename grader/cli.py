@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from grader import ROOT
-from grader.course import batch, release, warm
+from grader.course import batch, gradebook, release, warm
 from grader.exercises import exercise_names
 from grader.isolation import confinement
 from grader.judging import environment, reports
@@ -26,6 +26,7 @@ from grader.judging.grading import (
 )
 from grader.judging.options import DEVICE_CHOICES, GradingOptions, add_flags
 from grader.judging.reference import RECORDINGS
+from grader.judging.results import DocumentError
 
 DEFAULT_OUT = ROOT / "build" / "grade"
 
@@ -40,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"grade only this exercise (repeatable): {', '.join(exercise_names())}")
     add_flags(g.add_argument)
     g.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help=f"where reports go (default {DEFAULT_OUT.relative_to(ROOT)}): "
-                        "results.json, or with several targets one folder each and gradebook.csv")
+                   help=f"where reports go (default {DEFAULT_OUT.relative_to(ROOT)}): the "
+                        "results document results.json, or with several targets one folder "
+                        "each and gradebook.csv")
     g.add_argument("--json", type=Path, metavar="PATH",
-                   help="Gradescope results.json for a single target (default OUT/results.json)")
+                   help="also write Gradescope's results.json (single target; it carries the "
+                        "results document)")
     g.add_argument("--junit", type=Path, metavar="PATH",
                    help="also write JUnit XML (single target; with several, OUT/<name>/junit.xml)")
     g.add_argument("--fail-under", type=float, metavar="SCORE",
@@ -145,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("gradescope", "gradescope-run"):
             return _gradescope_command(args)
         if args.command == "classroom":
-            runners = reports.classroom(json.loads(args.results.read_text()))
+            try:
+                runners = reports.classroom(reports.load(args.results))
+            except OSError as exc:
+                raise UsageError(f"cannot read {args.results}: {exc.strerror or exc}") from None
+            except DocumentError as exc:
+                raise UsageError(str(exc)) from None
             for name, runner in runners.items():
                 encoded = base64.b64encode(json.dumps(runner).encode()).decode()
                 print(f"{name}={encoded}")
@@ -219,11 +227,14 @@ def _write_gradebook(out: Path, roster: list[batch.Student] | None) -> Path:
     if not out.is_dir():
         raise UsageError(f"{out} is not a directory of graded students")
     path = out / "gradebook.csv"
-    reports.write_atomic(path, batch.gradebook(out, roster))
-    waiting = batch.pending(out, roster)
+    try:
+        reports.write_atomic(path, gradebook.gradebook(gradebook.of_class(out, roster)))
+    except DocumentError as exc:
+        raise GraderError(f"cannot make the gradebook: {exc}") from None
+    waiting = gradebook.pending(out, roster)
     if waiting:
         shown = ", ".join(waiting[:10]) + (", ..." if len(waiting) > 10 else "")
-        print(f"{len(waiting)} of {len(batch.class_of(out, roster))} students pending (not "
+        print(f"{len(waiting)} of {len(gradebook.class_of(out, roster))} students pending (not "
               f"graded yet): {shown}", file=sys.stderr)
     return path
 
@@ -231,13 +242,13 @@ def _write_gradebook(out: Path, roster: list[batch.Student] | None) -> Path:
 def _report_command(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         raise UsageError(f"{args.out} is not a directory of graded students")
-    from grader.course import class_report, similarity  # matplotlib and copydetect: only here
+    from grader.course import class_page, similarity  # matplotlib and copydetect: only here
 
     roster = _roster(args.roster)
     threshold = args.similarity_threshold
     threshold = similarity.THRESHOLD if threshold is None else threshold
     started = time.perf_counter()
-    page, summary = class_report.write(
+    page, summary = class_page.write(
         args.out, args.html, [s.id for s in roster] if roster else None,
         similarity=threshold <= 1, threshold=threshold)
     print(f"class report: {page} and {summary} ({time.perf_counter() - started:.1f} s)")
@@ -337,7 +348,9 @@ def _grade_command(args: argparse.Namespace) -> int:
         raise UsageError("--json and --junit take one target; with several, see --out")
     if several and len({t.resolve().name for t in targets}) < len(targets):
         raise UsageError("several targets share a folder name; their reports would collide")
-    for path in (args.json, args.junit):
+    documents = [args.out / t.resolve().name / "results.json" for t in targets] if several \
+        else [args.out / "results.json"]
+    for path in (args.json, args.junit, *documents):
         if path is not None:  # found now, not after minutes of grading
             try:
                 reports.refuse_directory(path)
@@ -351,12 +364,16 @@ def _grade_command(args: argparse.Namespace) -> int:
         if several:
             print(f"\n== {result.target}")
         print(reports.table(result, verbose=args.verbose))
-        reports.write_json(args.json or folder / "results.json", reports.gradescope(result))
+        if args.json is None or args.json.resolve() != (folder / "results.json").resolve():
+            reports.save(result, folder / "results.json")
+        if args.json is not None:  # the rendering carries the document: it may replace it
+            reports.write_json(args.json, reports.gradescope(result))
         junit_path = args.junit or (folder / "junit.xml" if several else None)
         if junit_path:
             reports.write_atomic(junit_path, reports.junit(result))
     if several:
-        reports.write_atomic(args.out / "gradebook.csv", reports.gradebook(results))
+        reports.write_atomic(args.out / "gradebook.csv",
+                             gradebook.gradebook(gradebook.of_results(results)))
         print(f"\ngradebook: {args.out / 'gradebook.csv'}")
     if args.quick and checks_left_out(results):
         print("\nquick grade: the slow checks (training to a threshold, millions of samples)\n"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 
 from grader import ROOT
 from grader.exercises import compares_with_reference, exercise_names
 from grader.isolation import wire
-from grader.judging import environment
+from grader.judging import environment, reports
 from grader.judging.reference import RECORDINGS, read_manifest, recordings_hash
 
 
@@ -45,8 +44,8 @@ def test_a_submission_that_has_not_started_is_graded(tmp_path):
          "cpu", "--json", str(report), "--out", str(tmp_path / "out")],
         cwd=ROOT, capture_output=True, text=True)
     assert process.returncode == 0, process.stdout + process.stderr
-    results = json.loads(report.read_text())
-    assert results["score"] == 0
-    assert {e["status"] for e in results["extra_data"]["exercises"].values()} == {"not started"}
-    assert results["extra_data"]["environment"]["release"]["recordings"] == (
+    results = reports.load(report)  # Gradescope's results.json carries the results document
+    assert results.score == 0
+    assert {e.status for e in results.exercises} == {"not started"}
+    assert results.environment["release"]["recordings"] == (
         environment.installed()["recordings"])

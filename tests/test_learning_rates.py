@@ -21,14 +21,12 @@ import torch._dynamo  # noqa: F401
 from hypothesis import example, given, settings
 from torch.optim import lr_scheduler
 
+from grader.judging.figures import drawn_points, expect_figure, expect_labels_legend_and_png
 from grader.judging.judge import (
     agrees,
     assert_close,
-    drawn_points,
     expect_dict,
-    expect_figure,
     expect_float_list,
-    expect_labels_legend_and_png,
     expect_returned,
     fail,
     known_mistake,

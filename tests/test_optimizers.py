@@ -22,13 +22,12 @@ import torch
 import torch._dynamo  # noqa: F401
 from hypothesis import example, given, settings
 
+from grader.judging.figures import expect_figure, expect_labels_legend_and_png
 from grader.judging.judge import (
     agrees,
     assert_close,
     expect_dict,
-    expect_figure,
     expect_history,
-    expect_labels_legend_and_png,
     expect_modes,
     expect_raises,
     expect_tensor,

@@ -7,12 +7,12 @@ slot grades. Each student's workers are forked fresh, confined, and killed when 
 is done; a grader error is tried once more in a fresh warm grader. As soon as a student is
 done, their reports are written atomically under `OUT/<id>/`:
 
-    results.json   Gradescope's format, from the grader
+    results.json   the results document (grader.judging.results), from the grader
     feedback.md    the table and every failing check's feedback, ready to send
     grading.json   how the grading went: status, seconds (wall and CPU), the exit code
 
-so an interrupted batch resumes (`--resume`) where it stopped, and `gradebook` merges
-the folders into one CSV at any time (also after a cluster's array tasks). Every run
+so an interrupted batch resumes (`--resume`) where it stopped, and `grader.course.gradebook`
+merges the folders into one CSV at any time (also after a cluster's array tasks). Every run
 first writes `OUT/class.json`, the whole class's ids: a student it lists who has no
 grading.json yet is `pending` in the gradebook, never `missing`.
 """
@@ -20,9 +20,9 @@ grading.json yet is `pending` in the gradebook, never `missing`.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -41,7 +41,7 @@ from grader.course.warm import WarmGrader, WarmGraderDied
 from grader.exercises import exercise_names
 from grader.judging import reports
 from grader.judging.options import DEFAULTS, GradingOptions
-from grader.judging.results import ExerciseStatus
+from grader.judging.results import SubmissionResult
 
 
 class GradingStatus(StrEnum):
@@ -56,7 +56,7 @@ class GradingStatus(StrEnum):
 
 STUDENT_TIME_LIMIT = 1800.0  # seconds for one student's whole grade
 CLASS_FILE = "class.json"  # in OUT: every student of the class, graded or not
-NOT_SUBMITTED = "not submitted"  # the gradebook's cell for an exercise without a module
+GRADING_FOLDER = ".grading"  # in a student's folder: the grade's reports before _finish
 ZIP_MEMBER_LIMIT = 2 * 2**20  # bytes: a module larger than this in a zip is not unpacked
 SEARCH_DEPTH = 3  # folders below a student's folder searched for their modules
 
@@ -264,9 +264,11 @@ class _Slots:
             grading = Grading(student.id, GradingStatus.MISSING, message)
             _finish(self.out, grading, None)
             return grading, warm
-        partial = folder / ".results.json.partial"
-        argv = ["grade", "--target", str(staging), "--json", str(partial),
-                "--out", str(folder / "build"), *self.options.flags(),
+        # The grade writes its results document there; _finish moves it beside grading.json.
+        partial = folder / GRADING_FOLDER / "results.json"
+        shutil.rmtree(partial.parent, ignore_errors=True)  # an interrupted run's
+        argv = ["grade", "--target", str(staging), "--out", str(partial.parent),
+                *self.options.flags(),
                 *(f"--exercise={name}" for name in self.exercises)]
         started, cpu, log = time.monotonic(), 0.0, []
         for attempt in (1, 2):
@@ -305,6 +307,7 @@ class _Slots:
         (folder / "grader.log").write_text("\n".join(log))
         # Kept after a grader error too, for staff to read; the status says not to trust it.
         _finish(self.out, grading, partial if partial.is_file() else None)
+        shutil.rmtree(partial.parent, ignore_errors=True)
         return grading, warm
 
     def _start(self) -> WarmGrader:
@@ -328,70 +331,13 @@ def _finish(out: Path, grading: Grading, results: Path | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     grading.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     if results is not None:
-        data = json.loads(results.read_text())
+        result = reports.load(results)
         os.replace(results, folder / "results.json")
-        reports.write_atomic(folder / "feedback.md", feedback(grading.id, data))
+        reports.write_atomic(folder / "feedback.md", feedback(grading.id, result))
     reports.write_atomic(folder / "grading.json", json.dumps(asdict(grading), indent=2) + "\n")
 
 
-def feedback(student_id: str, results: dict) -> str:
+def feedback(student_id: str, result: SubmissionResult) -> str:
     """The message a student gets: their table and every failing check's feedback."""
-    score = f"{results['score']:g}"
-    maximum = sum(e["max_score"] for e in results["extra_data"]["exercises"].values())
-    return (f"# Grade of {student_id}: {score}/{maximum:g}\n\n```\n{results['output']}\n```\n")
-
-
-def gradebook(out: Path, roster: list[Student] | None = None) -> str:
-    """One CSV row per student (roster order, then the rest by id) from the folders in `out`."""
-    names = exercise_names()
-    students = class_of(out, roster)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "name", "email", *names, "total", "max_score", "status",
-                     "seconds", "cpu_seconds", "grader", "release", "finished_at", "message"])
-    for student in students:
-        writer.writerow([student.id, student.name, student.email, *_row(out / student.id,
-                                                                         names)])
-    return buffer.getvalue()
-
-
-def class_of(out: Path, roster: list[Student] | None = None) -> list[Student]:
-    """The roster's students, then the rest of the class that `out` knows of, by id."""
-    listed = {s.id for s in roster or []}
-    known = json.loads((out / CLASS_FILE).read_text())["students"] \
-        if (out / CLASS_FILE).is_file() else []
-    ids = sorted({*known, *(p.name for p in out.iterdir() if (p / "grading.json").is_file())})
-    return [*(roster or []), *(Student(i) for i in ids if i not in listed)]
-
-
-def pending(out: Path, roster: list[Student] | None = None) -> list[str]:
-    """The students of the class not graded yet (a run still going, or stopped)."""
-    return [s.id for s in class_of(out, roster) if not (out / s.id / "grading.json").is_file()]
-
-
-def _row(folder: Path, names: list[str]) -> list[str]:
-    path = folder / "grading.json"
-    if not path.is_file():  # a student with nothing to grade has a grading.json saying so
-        return [*[""] * len(names), "", "", GradingStatus.PENDING, "", "", "", "", "", ""]
-    grading = json.loads(path.read_text())
-    results_path = folder / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.is_file() else None
-    if results is None:
-        points, total, maximum, release = [""] * len(names), "", "", ""
-    else:
-        exercises = results["extra_data"]["exercises"]
-        points = [_points(exercises[n]) if n in exercises else "" for n in names]
-        total = f"{results['score']:g}"
-        maximum = f"{sum(e['max_score'] for e in exercises.values()):g}"
-        built = results["extra_data"]["environment"].get("release")
-        release = built["version"] if built else results["extra_data"]["environment"].get(
-            "commit") or ""
-    return [*points, total, maximum, grading["status"], f"{grading['seconds']:g}",
-            f"{grading.get('cpu_seconds', 0):g}", grading["grader"], release,
-            grading["finished_at"], grading["message"]]
-
-
-def _points(exercise: dict) -> str:
-    if exercise["status"] == ExerciseStatus.NOT_SUBMITTED:
-        return NOT_SUBMITTED
-    return f"{exercise['score']:g}"
+    return (f"# Grade of {student_id}: {result.score:g}/{result.max_score:g}\n\n```\n"
+            f"{reports.table(result)}\n```\n")

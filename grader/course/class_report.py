@@ -1,34 +1,29 @@
-"""The instructor's view of a graded class: one HTML page (plots embedded) and a Markdown summary.
+"""The instructor's view of a graded class: what the class report says, read from the class.
 
 Made from the per-student folders of a class run (`grade --submissions ... --out OUT`, a
 Slurm run's merged OUT, or any folder with a subfolder per student holding its
-results.json): per exercise the score distribution; per check the failure rate among the
-students who started the exercise, the known mistake its failures matched most often, and
-the time limits, crashes, by-hand violations and tampering it met; grading times; grader
-errors; and the pairs of submitted modules that are suspiciously alike. Nothing here
-changes a grade.
+results.json, a results document or a Gradescope results.json that carries one): per
+exercise the score distribution; per check the failure rate among the students who started
+the exercise, the known mistake its failures matched most often, and the time limits,
+crashes, by-hand violations and tampering it met; grading times; grader errors; and the
+pairs of submitted modules that are suspiciously alike. Nothing here changes a grade;
+`grader.course.class_page` renders it.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from grader import ROOT
 from grader.course.batch import GradingStatus
 from grader.course.similarity import REFERENCE, THRESHOLD, SimilarPair, similar_pairs
 from grader.judging import reports
-from grader.judging.results import ExerciseStatus, Fault, RunOutcome
+from grader.judging.results import CheckResult, ExerciseResult, ExerciseStatus, Fault, RunOutcome
 
-SLOWEST = 10  # submissions listed by grading time
 SEARCH_DEPTH = 2  # folders below a student's folder searched for results.json (exports)
 
 
@@ -52,13 +47,29 @@ class CheckOutcome:
     def failed(self) -> bool:
         return self.ran and self.score < self.max_score
 
+    @classmethod
+    def of(cls, check: CheckResult) -> CheckOutcome:
+        return cls(check.exercise, check.name, check.title, check.max_score, check.score,
+                   ran=bool(check.ran),
+                   grader_error=any(run.outcome == RunOutcome.ERROR for run in check.runs),
+                   hints={run.hint for run in check.runs if run.hint},
+                   faults={run.fault for run in check.runs if run.fault},
+                   by_hand=any(run.by_hand for run in check.runs),
+                   tampering=any(run.tampering for run in check.runs))
+
 
 @dataclass
 class ExerciseOutcome:
+    """One student's result on one exercise, its derived values computed once."""
+
     name: str
     score: float
     max_score: float
     status: ExerciseStatus
+
+    @classmethod
+    def of(cls, exercise: ExerciseResult) -> ExerciseOutcome:
+        return cls(exercise.name, exercise.score, exercise.max_score, exercise.status)
 
 
 @dataclass
@@ -84,32 +95,20 @@ def read_student(folder: Path) -> StudentRecord | None:
     found = _results_path(folder)
     if found is None and grading.get("status") != GradingStatus.GRADER_ERROR:
         return None  # nothing submitted: the batch says "missing", or no folder of results
-    results = json.loads(found.read_text()) if found else {"tests": [], "extra_data": {}}
-    exercises = {name: ExerciseOutcome(name, float(e["score"]), float(e["max_score"]),
-                                       ExerciseStatus(e["status"]))
-                 for name, e in results["extra_data"].get("exercises", {}).items()}
-    checks = []
-    for test in results["tests"]:
-        devices = test["extra_data"]["devices"]
-        facts = test["extra_data"].get("diagnosis", {}).values()
-        checks.append(CheckOutcome(
-            exercise=test["tags"][0], check=test["extra_data"]["check"],
-            title=test["name"].split(": ", 1)[-1], max_score=float(test["max_score"]),
-            score=float(test["score"]),
-            ran=any(outcome != RunOutcome.NOT_RUN for outcome in devices.values()),
-            grader_error=any(outcome == RunOutcome.ERROR for outcome in devices.values()),
-            hints={f["hint"] for f in facts if f.get("hint")},
-            faults={Fault(f["fault"]) for f in facts if f.get("fault")},
-            by_hand=any(f.get("by_hand") for f in facts),
-            tampering=any(f.get("tampering") for f in facts)))
+    result = reports.load(found) if found else None
+    if result is not None and all(not e.submitted for e in result.exercises):
+        return None  # nothing submitted (Gradescope's document of an empty submission)
+    graded = [] if result is None else result.exercises
+    exercises = {e.name: ExerciseOutcome.of(e) for e in graded}
     status = grading.get("status", "")
-    seconds = grading.get("seconds", results.get("execution_time"))
+    seconds = grading.get("seconds", result and result.seconds)
     return StudentRecord(
         id=folder.name,
         grader_error=((grading.get("message") or status)
                       if status == GradingStatus.GRADER_ERROR else ""),
         seconds=None if seconds is None else float(seconds),
-        exercises=exercises, checks=checks,
+        exercises=exercises,
+        checks=[CheckOutcome.of(c) for e in graded for c in e.checks],
         modules={name: path for name in exercises if (path := _module(folder, name))})
 
 
@@ -283,156 +282,3 @@ def build(students: list[StudentRecord], missing: list[str], *, similarity: bool
     return ClassReport(students, missing, exercises, ordered, pairs, threshold)
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.0f}%"
-
-
-def _num(value: float) -> str:
-    return f"{value:g}"
-
-
-def _ids(ids: list[str], limit: int = 8) -> str:
-    shown = ", ".join(ids[:limit])
-    return shown + (f" (+{len(ids) - limit})" if len(ids) > limit else "")
-
-
-def _tables(report: ClassReport) -> list[tuple[str, list[str], list[list[str]], str]]:
-    """(title, header, rows, note) of every table, shared by the Markdown and the page."""
-    graded = len(report.students)
-    exercise_rows = [[e.name, str(len(e.scores)), _num(round(e.mean, 2)), _num(e.median),
-                      _num(e.max_score), str(e.full), str(e.partial), str(e.zero),
-                      str(e.not_started), str(len(e.grader_errors))]
-                     for e in report.exercises]
-    check_rows = []
-    for c in report.checks:
-        hint, matched = (c.hints.most_common(1) or [("", 0)])[0]
-        check_rows.append([c.exercise, c.title, f"{len(c.failed)}/{c.students}",
-                           _pct(c.failure_rate), hint, str(matched) if hint else "", c.flag])
-    incident_rows = [[c.exercise, c.title,
-                      *(_ids(c.faults.get(f, [])) for f in Fault),
-                      _ids(c.by_hand), _ids(c.tampering), _ids(c.grader_errors)]
-                     for c in report.checks if c.incidents]
-    error_rows = [[s.id, s.grader_error] for s in report.grader_errors]
-    slow_rows = [[sid, f"{seconds:.1f}"] for sid, seconds in report.timed[:SLOWEST]]
-    pair_rows = [[p.exercise, p.first, p.second, _pct(p.similarity[0]), _pct(p.similarity[1]),
-                  str(p.shared_tokens)] for p in report.pairs]
-    return [
-        ("Exercises", ["exercise", "graded", "mean", "median", "max", "full marks", "partial",
-                       "zero", "not started", "grader errors"], exercise_rows,
-         f"{graded} students with results, {len(report.missing)} without"
-         + (f" ({_ids(report.missing)})" if report.missing else "")
-         + "; grader errors are left out of the scores."),
-        ("Checks", ["exercise", "check", "failed", "rate", "most common known mistake",
-                    "students", "flag"], check_rows,
-         "Failure rate among the students who started the exercise, highest first."),
-        ("Time limits, crashes, rules", ["exercise", "check", *(str(f) for f in Fault),
-                                         "by hand", "tampering", "grader error"],
-         incident_rows, "Students per check whose code met each fault."),
-        ("Grader errors", ["student", "message"], error_rows,
-         "Never a zero: rerun these students with --resume."),
-        ("Slowest gradings", ["student", "seconds"], slow_rows,
-         "Whole grade of one student, start-up included."),
-        ("Similar submissions", ["exercise", "first", "second", "of first", "of second",
-                                 "shared tokens"], pair_rows,
-         f"Share of each module's own code (stub left out) found in the other, "
-         f"{_pct(report.threshold)} or more. This never changes a grade."),
-    ]
-
-
-def markdown(report: ClassReport) -> str:
-    """The summary beside the page: the same tables, no plots."""
-    lines = ["# Class report", ""]
-    for title, header, rows, note in _tables(report):
-        lines += [f"## {title}", "", note, ""]
-        if not rows:
-            lines += ["None.", ""]
-            continue
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ")
-                                    for cell in row) + " |" for row in rows]
-        lines.append("")
-    return "\n".join(lines)
-
-
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:0 auto;padding:0 .8rem;max-width:64rem;
-line-height:1.4}
-.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top;
-min-width:4rem}
-th{background:#f3f3f3}img{max-width:100%;height:auto}
-.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.5rem}
-.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:.5rem}
-pre{overflow:auto;max-height:30rem;font-size:.75rem;background:#fafafa;padding:.4rem;
-border:1px solid #ddd}mark{background:#ffd36b}
-"""
-# The page runs no script and loads nothing: student ids and code are shown in it.
-POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-
-def page(report: ClassReport) -> str:
-    """One self-contained HTML page: the tables, the plots as PNG data, the pairs' code."""
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>Class report</title><style>{STYLE}</style></head><body>",
-             "<h1>Class report</h1>"]
-    plots = [_image(_histogram(e.scores, e.max_score, f"{e.name}: score",
-                               discrete=True), f"{e.name}: scores")
-             for e in report.exercises if e.scores]
-    for title, header, rows, note in _tables(report):
-        parts.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(note)}</p>")
-        if title == "Exercises" and plots:
-            parts.append(f'<div class="plots">{"".join(plots)}</div>')
-        if title == "Slowest gradings" and report.timed:
-            seconds = [s for _, s in report.timed]
-            parts.append(_image(_histogram(seconds, max(seconds), "seconds per student"),
-                                "grading time per student"))
-        if not rows:
-            parts.append("<p>None.</p>")
-            continue
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
-                       + "</tr>" for row in rows)
-        parts.append(f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-                     f"<tbody>{body}</tbody></table></div>")
-    for pair in report.pairs:
-        parts.append(f"<h3>{html.escape(pair.exercise)}: {html.escape(pair.first)} and "
-                     f"{html.escape(pair.second)}</h3><div class=\"pair\">"
-                     + "".join(f"<pre>{code}</pre>" for code in pair.marked) + "</div>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def _histogram(values: list[float], maximum: float, label: str, *,
-               discrete: bool = False) -> Figure:
-    figure = Figure(figsize=(4, 2.4), dpi=100, layout="constrained")
-    axes = figure.add_subplot()
-    if discrete and maximum <= 40:
-        bins = [x - 0.5 for x in range(int(maximum) + 2)]
-    else:
-        bins = 20
-    axes.hist(values, bins=bins, color="#4477aa")
-    axes.set_xlabel(label)
-    axes.set_ylabel("students")
-    return figure
-
-
-def _image(figure: Figure, alt: str) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-
-
-def write(out: Path, html_path: Path | None = None, roster_ids: list[str] | None = None, *,
-          similarity: bool = True, threshold: float = THRESHOLD) -> tuple[Path, Path]:
-    """Write the page (default OUT/report.html) and the Markdown beside it; return both."""
-    students, missing = read_class(out, roster_ids)
-    report = build(students, missing, similarity=similarity, threshold=threshold)
-    html_path = html_path or out / "report.html"
-    markdown_path = html_path.with_suffix(".md")
-    reports.write_atomic(html_path, page(report))
-    reports.write_atomic(markdown_path, markdown(report))
-    return html_path, markdown_path

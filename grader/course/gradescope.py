@@ -14,13 +14,15 @@ import importlib.metadata
 import stat
 import tempfile
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
 from grader.course import batch, release
-from grader.exercises import exercise_names
-from grader.judging import reports
+from grader.exercises import declared_points, exercise_names
+from grader.judging import environment, reports
 from grader.judging.grading import grade
+from grader.judging.results import ExerciseResult, SubmissionResult
 
 SCRIPTS = ROOT / "release" / "gradescope"
 LOCK = "requirements.lock"
@@ -78,10 +80,14 @@ def run_submission(root: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="submission-") as tmp:
         staging = Path(tmp)
         found = batch.stage(root / "submission", staging, exercise_names())
-        if not found:
-            data = {"score": 0, "output": "No exercise module was found in your submission: "
-                    f"upload {', '.join(f'{n}.py' for n in exercise_names())} (any of them), "
-                    "as they are in exercises/.", "tests": []}
+        if not found:  # every exercise not submitted: its document says so
+            nothing = SubmissionResult(
+                str(root / "submission"),
+                [ExerciseResult(n, declared_points(n), submitted=False) for n in exercise_names()],
+                environment.describe(()), datetime.now(UTC).isoformat(timespec="seconds"), 0.0)
+            data = {**reports.gradescope(nothing), "output": "No exercise module was found in "
+                    f"your submission: upload {', '.join(f'{n}.py' for n in exercise_names())} "
+                    "(any of them), as they are in exercises/."}
         else:
             (result,) = grade(targets=[staging], exercises=exercise_names())
             data = reports.gradescope(result)

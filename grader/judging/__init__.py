@@ -2,7 +2,8 @@
 
 `grading` is the API (grade, record); `plugin` runs the suites in pytest; `feedback` words
 what a failed call into a submission did, from the facts the isolation wing reports; `judge`
-compares what came back; `reference` holds the reference's results (live or recorded); `results` is
-the results model and `reports` its renderings; `options` and `environment` describe a
-grade. It imports the isolation wing, never the course wing.
+compares what came back (`figures`: what a plot shows); `reference` holds the reference's
+results (live or recorded); `results` is the results model and `reports` its renderings;
+`options` and `environment` describe a grade. It imports the isolation wing, never the
+course wing.
 """

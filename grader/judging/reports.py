@@ -1,19 +1,22 @@
-"""Reports made from the results model: the terminal table, Gradescope JSON, JUnit XML, CSV."""
+"""Reports made from the results model: the terminal table, Gradescope JSON, JUnit XML,
+Classroom's runners; the results document written and read."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
 import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
-from dataclasses import asdict
 from pathlib import Path
 
-from grader.judging.results import DeviceRun, ExerciseStatus, RunOutcome, SubmissionResult
+from grader.judging.results import (
+    DocumentError,
+    ExerciseStatus,
+    RunOutcome,
+    SubmissionResult,
+)
 
 STATUS_WIDTH = 12
 WIDTH = 80  # columns of the terminal the table must fit without wrapping
@@ -96,7 +99,8 @@ def _num(value: float) -> str:
 
 
 def gradescope(result: SubmissionResult) -> dict:
-    """Gradescope's results.json: top-level score, and one entry per check."""
+    """Gradescope's results.json: top-level score, and one entry per check. Its extra_data is
+    the results document itself, so that `load` reads a Gradescope export of a class."""
     tests = []
     for exercise in result.exercises:
         for check in exercise.checks:
@@ -108,12 +112,6 @@ def gradescope(result: SubmissionResult) -> dict:
                 "output": check.output,
                 "tags": [exercise.name],
                 "visibility": "after_published" if check.hidden else "visible",
-                "extra_data": {"check": check.name,
-                               "devices": {run.device: run.outcome for run in check.runs},
-                               # What went wrong where, as facts: the class report's counts.
-                               "diagnosis": {run.device: facts for run in check.runs
-                                             if (facts := _diagnosis(run))},
-                               "times": {run.device: _times(run) for run in check.runs}},
             })
     return {
         "score": result.score,
@@ -122,35 +120,8 @@ def gradescope(result: SubmissionResult) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {
-            "target": result.target,
-            "started_at": result.started_at,
-            "environment": result.environment,
-            "exercises": {e.name: {"score": e.score, "max_score": e.max_score,
-                                   "status": e.status,
-                                   # Only where a rule was broken: staff filter on it.
-                                   **({"by_hand_violations": e.by_hand_violations}
-                                      if e.by_hand_violations else {}),
-                                   **({"tampering": e.tampering} if e.tampering else {})}
-                          for e in result.exercises},
-        },
+        "extra_data": result.to_dict(),
     }
-
-
-def _diagnosis(run: DeviceRun) -> dict[str, str]:
-    """The known mistake, fault, by-hand rule and tampering of a failed run, where any."""
-    facts = {"hint": run.hint, "fault": run.fault or "", "by_hand": run.by_hand,
-             "tampering": run.tampering}
-    return {key: value for key, value in facts.items() if value}
-
-
-def _times(run: DeviceRun) -> dict:
-    """A check's seconds on a device, wall and CPU, and its longest call against its limits."""
-    longest = run.longest_call and asdict(run.longest_call)
-    return {"seconds": round(run.seconds, 3), "cpu_seconds": run.cpu_seconds,
-            "longest_call": longest and {k: round(v, 3) if isinstance(v, float) else v
-                                         for k, v in longest.items()},
-            "retries": run.retries}
 
 
 def junit(result: SubmissionResult) -> str:
@@ -185,19 +156,6 @@ def junit(result: SubmissionResult) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
-def gradebook(results: list[SubmissionResult]) -> str:
-    """A CSV row per submission: its score per exercise and in total."""
-    names = sorted({e.name for r in results for e in r.exercises})
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", *names, "total", "max_score"])
-    for result in results:
-        scores = {e.name: _num(e.score) for e in result.exercises}
-        writer.writerow([Path(result.target).name, *(scores.get(n, "") for n in names),
-                         _num(result.score), _num(result.max_score)])
-    return buffer.getvalue()
-
-
 def write_json(path: Path, data: dict) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
@@ -226,21 +184,47 @@ def write_atomic(path: Path, text: str) -> None:
         raise ReportError(f"cannot write the report {path}: {exc.strerror or exc}") from exc
 
 
-def classroom(gradescope_results: dict) -> dict[str, dict]:
+def save(result: SubmissionResult, path: Path) -> None:
+    """Write the results document of `result` to `path` (atomically), format and version
+    first."""
+    write_atomic(path, json.dumps(result.to_dict(), indent=2) + "\n")
+
+
+def load(path: Path) -> SubmissionResult:
+    """The result in the results document at `path`, or in a Gradescope results.json this
+    grader rendered (its extra_data is the document). A DocumentError, naming the file and
+    what it holds, for anything else; an OSError when it cannot be read."""
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{path}: not a results document: not JSON ({exc})") from None
+    if isinstance(data, dict) and "format" not in data and "tests" in data:
+        data = data.get("extra_data")
+        if not (isinstance(data, dict) and "format" in data):
+            raise DocumentError(f"{path}: a Gradescope results.json without a results "
+                                "document in its extra_data (written by another autograder, "
+                                "or by a grader before the document existed)")
+    try:
+        return SubmissionResult.from_dict(data)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
+
+
+def classroom(result: SubmissionResult) -> dict[str, dict]:
     """GitHub Classroom's autograding reporter format, one runner per exercise.
 
-    Made from a results.json (Gradescope's format) so that a workflow step can convert the
-    report of a grade that already ran. Each runner: {version, status, max_score, tests}.
+    Made from a results document so that a workflow step can convert the report of a grade
+    that already ran. Each runner: {version, status, max_score, tests}.
     """
     runners: dict[str, dict] = {}
-    for test in gradescope_results["tests"]:
-        exercise = test["tags"][0]
-        runner = runners.setdefault(exercise, {"version": 1, "status": "pass", "max_score": 0,
-                                               "tests": []})
-        passed = test["score"] >= test["max_score"]
-        runner["max_score"] += test["max_score"]
-        runner["tests"].append({"name": test["name"], "status": "pass" if passed else "fail",
-                                "score": test["score"], "message": test["output"]})
-        if not passed:
-            runner["status"] = "fail"
+    for exercise in (e for e in result.exercises if e.checks):
+        runner = runners[exercise.name] = {"version": 1, "status": "pass", "max_score": 0,
+                                           "tests": []}
+        for check in exercise.checks:
+            runner["max_score"] += check.max_score
+            runner["tests"].append({"name": f"{exercise.name}: {check.title}",
+                                    "status": "pass" if check.passed else "fail",
+                                    "score": check.score, "message": check.output})
+            if not check.passed:
+                runner["status"] = "fail"
     return runners

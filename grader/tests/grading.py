@@ -30,6 +30,7 @@ from grader import ROOT
 from grader.course.release import tracked_files
 from grader.course.warm import CommandResult, WarmGrader
 from grader.exercises import exercise_names, marked_checks, suite_path
+from grader.judging.results import CheckResult, SubmissionResult
 from grader.tests.batch_of_one import refusing_mutant
 from solutions.variants import DEFAULT_MINIMUMS, Variant
 
@@ -142,8 +143,17 @@ def student_release() -> Path:
 
 @functools.cache
 def graded(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
-           timeout_scale: float = 1.0, *, release: bool = False) -> dict:
-    """{submission name: results.json} for the reference, the stub and the variants."""
+           timeout_scale: float = 1.0, *, release: bool = False,
+           ) -> dict[str, SubmissionResult]:
+    """{submission name: its result} for the reference, the stub and the variants (read
+    from the results documents the grader wrote)."""
+    return {name: SubmissionResult.from_dict(document) for name, document
+            in graded_documents(exercise, kinds, timeout_scale, release=release).items()}
+
+
+def graded_documents(exercise: str, kinds: tuple[str, ...] = ("MUTANTS", "ALTERNATIVES"),
+                     timeout_scale: float = 1.0, *, release: bool = False) -> dict[str, dict]:
+    """{submission name: the results document the grader wrote}, as `graded`."""
     stored = _stored(exercise, kinds, timeout_scale, release)
     with _locked(stored):
         if not stored.exists():
@@ -183,7 +193,8 @@ def graded_quickly(exercise: str, kind: str, variant: Variant) -> bool:
 def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
                     root: Path, asked: Path | None) -> dict:
     """Grade the variants with the grader and suites of `root` (this checkout or a release);
-    `asked`: where to save the reference results the grading compared with (live only)."""
+    `asked`: where to save the reference results the grading compared with (live only).
+    Returns {submission name: its results document}."""
     with tempfile.TemporaryDirectory(prefix=f"variants-{exercise}-") as tmp:
         # Targets are named by folder: in this checkout the reference is `solutions`
         # itself, whose results the grading session shares with the reference's.
@@ -221,18 +232,15 @@ def _grade_variants(exercise: str, kinds: tuple[str, ...], timeout_scale: float,
         return results
 
 
-def exercise_result(results: dict, exercise: str) -> dict:
-    return results["extra_data"]["exercises"][exercise]
+def checks(result: SubmissionResult) -> list[CheckResult]:
+    """Every check graded, of every exercise."""
+    return [check for exercise in result.exercises for check in exercise.checks]
 
 
-def failing_checks(results: dict) -> dict[str, str]:
+def failing_checks(result: SubmissionResult) -> dict[str, str]:
     """{check (test function) name: output} of the checks that lost points."""
-    return {check_name(test): test["output"] for test in results["tests"]
-            if test["score"] < test["max_score"]}
-
-
-def check_name(test: dict) -> str:
-    return test["extra_data"]["check"]
+    return {check.name: check.output for check in checks(result)
+            if check.score < check.max_score}
 
 
 def same_plain(a, b) -> bool:

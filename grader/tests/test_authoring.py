@@ -3,7 +3,6 @@ checkout, make an eleventh exercise that grades as the document says."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -11,7 +10,8 @@ import sys
 from grader import ROOT
 from grader.course.stubs import make_stub
 from grader.exercises import title_problem
-from grader.tests.grading import copy_of_checkout, exercise_result, failing_checks, run_grader
+from grader.judging import reports
+from grader.tests.grading import checks, copy_of_checkout, failing_checks, run_grader
 from solutions import variants
 
 # A block whose first line names a file: ```python PATH (+: append to it).
@@ -53,17 +53,17 @@ def test_the_walkthrough_builds_an_exercise_that_grades_as_it_says(tmp_path, mon
     process = run_grader("grade", "--exercise", NAME, "--device", "cpu", "--out", str(out),
                          *(f"--target={folder}" for folder in targets.values()), cwd=checkout)
     assert process.returncode == 0, process.stdout + process.stderr
-    results = {name: json.loads((out / name / "results.json").read_text()) for name in targets}
-    assert exercise_result(results["solutions"], NAME)["score"] == 4, failing_checks(
+    results = {name: reports.load(out / name / "results.json") for name in targets}
+    assert results["solutions"].exercise(NAME).score == 4, failing_checks(
         results["solutions"])
-    assert exercise_result(results["exercises"], NAME)["status"] == "not started"
+    assert results["exercises"].exercise(NAME).status == "not started"
     for variant in namespace["ALTERNATIVES"]:
-        assert exercise_result(results[variant.name], NAME)["score"] == 4
+        assert results[variant.name].exercise(NAME).score == 4
     for variant in namespace["MUTANTS"]:
-        assert exercise_result(results[variant.name], NAME)["score"] < 4
+        assert results[variant.name].exercise(NAME).score < 4
         assert variant.expect in "\n".join(failing_checks(results[variant.name]).values())
-    for test in results["solutions"]["tests"]:
-        assert title_problem(test["name"].removeprefix(f"{NAME}: "), {NAME}) is None, test["name"]
+    for check in checks(results["solutions"]):
+        assert title_problem(check.title, {NAME}) is None, check.title
 
     program = subprocess.run([sys.executable, "-m", f"programs.{NAME}", "--reference",
                               "--length", "5", "--device", "cpu"], cwd=checkout,

@@ -1,14 +1,13 @@
-"""Grading a class: batches that survive odd submissions and interruptions, Gradescope, Slurm.
+"""Grading a class: batches that survive odd submissions and interruptions, and Slurm.
 
 The class is graded on the `mcc` exercise only (the fastest); each student's expected
-total comes from grading the same module in this repository's own session.
+total comes from grading the same module in this repository's own session. Gradescope and
+GitHub Classroom: test_platforms.py.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import importlib.metadata
 import io
 import json
 import os
@@ -23,15 +22,12 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import jsonschema
-from ruamel.yaml import YAML
-
 from grader import ROOT
-from grader.course.batch import gradebook
-from grader.exercises import declared_points, exercise_files, exercise_names
+from grader.course.gradebook import gradebook, of_class
+from grader.exercises import declared_points
+from grader.judging import reports
 from grader.tests.grading import graded, run_grader, variants
 
-SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
 TIME_COLUMNS = ("seconds", "finished_at")
 
 
@@ -50,7 +46,7 @@ def expected_total(name: str) -> str:
         results = graded("mcc", ("HOSTILE",), timeout_scale=0.25)[name]
     else:
         results = graded("mcc")[name]
-    return f"{results['score']:g}"
+    return f"{results.score:g}"
 
 
 # student id -> (known submission, how it is laid out): every layout and every status once
@@ -139,7 +135,7 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
     expect_gradebook(out / "gradebook.csv", CLASS_OF_8)
     feedback = (out / "gus" / "feedback.md").read_text()
     assert "sign is flipped" in feedback
-    assert not list(out.glob("*/.results.json.partial"))
+    assert not list(out.glob("*/.grading"))
 
 
 # Grades a class in this process, made the subreaper of everything it starts: what a
@@ -204,22 +200,21 @@ def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(
     grading = json.loads((out / "pia" / "grading.json").read_text())
     assert grading["status"] == "partial", grading
     assert abs(grading["cpu_seconds"] - tree_cpu) <= 0.1 * tree_cpu, (grading, tree_cpu)
-    results = json.loads((out / "pia" / "results.json").read_text())
-    mcc = results["extra_data"]["exercises"]["mcc"]
-    assert mcc["score"] == mcc["max_score"] > 0, results["output"]
-    calls = [t["extra_data"]["times"]["cpu"]["longest_call"] for t in results["tests"]
-             if t["status"] == "passed"]
-    assert any(call["wall_seconds"] > call["cpu_limit"] > call["cpu_seconds"]
-               for call in calls), calls
+    results = reports.load(out / "pia" / "results.json")
+    mcc = results.exercise("mcc")
+    assert mcc.score == mcc.max_score > 0, reports.table(results)
+    calls = [run.longest_call for check in mcc.checks if check.passed for run in check.runs
+             if run.device == "cpu"]
+    assert any(call.wall_seconds > call.cpu_limit > call.cpu_seconds for call in calls), calls
     feedback = (out / "pia" / "feedback.md").read_text()
     assert [line for line in feedback.splitlines() if "autograd_basics" in line and
             "not submitted" not in line] == []
     assert len([line for line in feedback.splitlines()
                 if line.startswith("autograd_basics: not submitted")]) == 1, feedback
     assert "FAIL" not in feedback
-    row = next(csv.DictReader(io.StringIO(gradebook(out))))
+    row = next(csv.DictReader(io.StringIO(gradebook(of_class(out)))))
     assert (row["mcc"], row["autograd_basics"], row["status"]) == (
-        f"{mcc['score']:g}", "not submitted", "partial")
+        f"{mcc.score:g}", "not submitted", "partial")
 
 
 def sbatch_array(ids: range, script: Path, *args: str) -> None:
@@ -317,9 +312,9 @@ def test_a_warm_grader_passes_nothing_from_one_student_to_the_next(tmp_path):
     finally:
         mark.unlink(missing_ok=True)
     assert [g.id for g in gradings] == ["a_polluter", "b_canary"]
-    canary = json.loads((out / "b_canary" / "results.json").read_text())
-    mcc = canary["extra_data"]["exercises"]["mcc"]
-    assert mcc["score"] == mcc["max_score"] > 0, canary["output"]
+    canary = reports.load(out / "b_canary" / "results.json")
+    mcc = canary.exercise("mcc")
+    assert mcc.score == mcc.max_score > 0, reports.table(canary)
     # Without the walls between students (both modules in one process) the canary sees it all.
     # (Its stderr in a file: the daemon keeps a pipe open.)
     with open(tmp_path / "together.txt", "w+") as stderr:
@@ -366,117 +361,3 @@ def test_slurm_array_tasks_make_one_gradebook_with_every_expected_grade(tmp_path
     logs = {p.name.split("_", 1)[1] for p in (cluster / "logs").iterdir()}
     assert logs == {"1-attempt0.log", "2-attempt0.log", "2-attempt1.log", "3-attempt0.log"}
     assert not list(ROOT.glob("slurm-*.out"))
-
-
-def test_gradescope_autograder_grades_a_submission(tmp_path):
-    """An autograder for an assignment of one exercise (the whole course's is the same
-    release with every exercise, which test_student_release grades)."""
-    zip_path = tmp_path / "autograder.zip"
-    built = run_grader("gradescope", "--exercise", "mcc", "--out", str(zip_path))
-    assert built.returncode == 0, built.stdout + built.stderr
-    with zipfile.ZipFile(zip_path) as z:
-        names = z.namelist()
-        assert {"setup.sh", "run_autograder", "requirements.txt", "release.json"} <= set(names)
-        assert not any(n.startswith("solutions/") for n in names)
-        per_exercise = {n for n in names for e in exercise_names() if n in exercise_files(e)}
-        assert per_exercise == {"exercises/mcc.py", "tests/probes/mcc.py", "tests/test_mcc.py"}
-        assert json.loads(z.read("release.json"))["exercises"] == ["mcc"]
-        # Gradescope installs what grades here, every transitive dependency pinned.
-        lock = z.read("requirements.lock").decode().splitlines()
-        assert f"scipy=={importlib.metadata.version('scipy')}" in lock
-        assert f"torch=={importlib.metadata.version('torch').split('+')[0]}+cpu" in lock
-        root = tmp_path / "autograder"
-        z.extractall(root / "source")
-        mode = z.getinfo("run_autograder").external_attr >> 16
-        assert mode & 0o111, "run_autograder must be executable"
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
-    for name in ("reference", "sign_flipped"):
-        submission = root / "submission"
-        shutil.rmtree(submission, ignore_errors=True)
-        (submission / "hw").mkdir(parents=True)
-        (submission / "hw" / "mcc.py").write_text(module(name))
-        process = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
-                                 capture_output=True, text=True, timeout=600)
-        assert process.returncode == 0, process.stdout + process.stderr
-        results = json.loads((root / "results" / "results.json").read_text())
-        jsonschema.validate(results, SCHEMA)
-        mcc = results["extra_data"]["exercises"]["mcc"]
-        assert f"{mcc['score']:g}" == expected_total(name), name
-        assert results["extra_data"]["environment"]["release"]["recordings"]
-
-
-def test_classroom_runners_carry_each_exercises_points(tmp_path):
-    results = graded("mcc")["sign_flipped"]
-    path = tmp_path / "results.json"
-    path.write_text(json.dumps(results))
-    process = run_grader("classroom", str(path))
-    assert process.returncode == 0, process.stderr
-    name, encoded = process.stdout.strip().split("=", 1)
-    runner = json.loads(base64.b64decode(encoded))
-    assert name == "mcc" and runner["max_score"] == declared_points("mcc")
-    assert runner["status"] == "fail"
-    assert sum(t["score"] for t in runner["tests"]) == results["score"] < declared_points("mcc")
-    assert any("sign is flipped" in t["message"] for t in runner["tests"])
-
-
-CLASSROOM_WORKFLOW = ROOT / "release" / "instructor" / "grade-class.yml"
-
-
-def test_the_instructor_workflow_and_the_gradescope_setup_pass_their_linters():
-    """GitHub's workflow schema (check-jsonschema's copy: nothing downloaded) and bash's
-    parser; the Gradescope image gets the Python this suite runs on."""
-    checked = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"),
-                              "--builtin-schema", "vendor.github-workflows",
-                              str(CLASSROOM_WORKFLOW)], capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    setup = ROOT / "release" / "gradescope" / "setup.sh"
-    parsed = subprocess.run(["bash", "-n", str(setup)], capture_output=True, text=True)
-    assert parsed.returncode == 0, parsed.stderr
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    assert f"{version} -m venv" in setup.read_text()
-    assert "--no-deps" in setup.read_text() and "requirements.lock" in setup.read_text()
-
-
-def fetch_step(work: Path, token: str, deadline: str) -> subprocess.CompletedProcess:
-    """The workflow's fetch step, run in `work` with GitHub replaced by the folder
-    `work/github` (git's insteadOf) and the assignment `org/hw3`."""
-    steps = YAML(typ="safe").load(CLASSROOM_WORKFLOW.read_text())["jobs"]["grade"]["steps"]
-    script = next(step["run"] for step in steps if step.get("name", "").startswith("Fetch"))
-    if not (work / ".venv").exists():
-        (work / ".venv").symlink_to(ROOT / ".venv")
-    # A good token reaches the folder; a bad one a folder that is not there.
-    env = {**os.environ, "TOKEN": token, "ASSIGNMENT": "org/hw3", "ROSTER": "roster.csv",
-           "DEADLINE": deadline, "PYTHONPATH": str(ROOT), "GIT_CONFIG_COUNT": "2",
-           "GIT_CONFIG_KEY_0": f"url.{work / 'github'}/.insteadOf",
-           "GIT_CONFIG_VALUE_0": "https://x-access-token:good@github.com/",
-           "GIT_CONFIG_KEY_1": f"url.{work / 'nowhere'}/.insteadOf",
-           "GIT_CONFIG_VALUE_1": "https://x-access-token:bad@github.com/"}
-    return subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True,
-                          text=True, timeout=120)
-
-
-def test_the_instructor_workflow_grades_the_last_commit_before_the_deadline(tmp_path):
-    """The roster's id column is found by its header; each repository is checked out at its
-    last commit before the deadline, and the commit recorded; a clone that fails for
-    another reason than a missing repository (a bad token) fails the run."""
-    (tmp_path / "roster.csv").write_text("name,id,email\nAda,ada,ada@uni.edu\n")
-    repository = tmp_path / "github" / "org" / "hw3-ada"
-    repository.mkdir(parents=True)
-    git = ["git", "-C", str(repository), "-c", "user.name=Ada", "-c", "user.email=a@uni.edu"]
-    subprocess.run([*git[:3], "init", "--quiet"], check=True)
-    for text, date in (("before", "2027-03-01T12:00:00Z"), ("after", "2027-03-02T12:00:00Z")):
-        (repository / "mcc.py").write_text(text)
-        subprocess.run([*git, "add", "mcc.py"], check=True)
-        subprocess.run([*git, "commit", "--quiet", "-m", text], check=True,
-                       env={**os.environ, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date})
-    fetched = fetch_step(tmp_path, "good", "2027-03-01T23:59:00Z")
-    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
-    assert (tmp_path / "submissions" / "ada" / "mcc.py").read_text() == "before"
-    first = subprocess.run([*git[:3], "rev-list", "--max-parents=0", "HEAD"], text=True,
-                           capture_output=True, check=True).stdout.strip()
-    (row,) = csv.DictReader(io.StringIO((tmp_path / "build/class/commits.csv").read_text()))
-    assert (row["id"], row["commit"]) == ("ada", first)
-    shutil.rmtree(tmp_path / "submissions")
-    refused = fetch_step(tmp_path, "bad", "")
-    assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "::error::cannot clone the repository of ada" in refused.stdout

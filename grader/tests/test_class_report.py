@@ -3,8 +3,9 @@ similar pairs, and its page in a real headless browser.
 
 The class is made of results documents that other self-tests already graded (the known
 mcc submissions, `graded`): a student per known submission, some planted several times,
-and a few students whose modules are there for the similarity check. Nothing is graded
-here beyond what those tests grade.
+and a few students whose modules are there for the similarity check. Every other student's
+results.json is Gradescope's rendering (as in an export of a class from Gradescope), which
+carries the document. Nothing is graded here beyond what those tests grade.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
-from grader.course import batch, class_report
+from grader.course import batch, class_page, class_report, gradebook
 from grader.course.similarity import LARGEST, MARK_START, REFERENCE, similar_pairs
-from grader.judging.results import Fault
-from grader.tests.grading import graded, variants
+from grader.judging import reports
+from grader.judging.results import Fault, SubmissionResult
+from grader.tests.grading import checks, graded, variants
 from solutions.similar import write_modules
 
 # known submission -> students who handed it in: the mutants' counts all differ, so each
@@ -44,7 +46,7 @@ BROKEN = "max"  # a results.json cut short
 pytestmark = pytest.mark.xdist_group("mcc")  # where mcc's known submissions are graded
 
 
-def known_results() -> dict[str, dict]:
+def known_results() -> dict[str, SubmissionResult]:
     """{known submission: its results document}: mutants, alternatives, hostile ones."""
     return {**graded("mcc"), **graded("mcc", ("HOSTILE",), timeout_scale=0.25)}
 
@@ -63,7 +65,10 @@ def graded_class(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     for seconds, (student, name) in enumerate(sorted(students.items()), start=1):
         folder = out / student
         folder.mkdir(parents=True)
-        (folder / "results.json").write_text(json.dumps(results[name]))
+        if seconds % 2:
+            reports.save(results[name], folder / "results.json")
+        else:  # a Gradescope export's
+            reports.write_json(folder / "results.json", reports.gradescope(results[name]))
         error = student == GRADER_ERROR
         grading = batch.Grading(student, batch.GradingStatus.GRADER_ERROR if error
                                 else batch.GradingStatus.GRADED,
@@ -81,7 +86,8 @@ def graded_class(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
         shutil.copy(modules[module], out / student / "submission" / "mcc.py")
     roster = out.parent / "roster.csv"
     roster.write_text("id\n" + "".join(f"{s}\n" for s in [*students, EMPTY, ABSENT]))
-    (out / "gradebook.csv").write_text(batch.gradebook(out, batch.read_roster(roster)))
+    (out / "gradebook.csv").write_text(
+        gradebook.gradebook(gradebook.of_class(out, batch.read_roster(roster))))
     assert main(["report", str(out), "--roster", str(roster)]) == 0
     return out, students, roster
 
@@ -97,27 +103,22 @@ def by_title(report: class_report.ClassReport) -> dict[str, class_report.CheckSt
     return {c.title: c for c in report.checks}
 
 
-def title(test: dict) -> str:
-    return test["name"].split(": ", 1)[1]
-
-
 def test_failure_rates_and_scores_are_those_of_the_results_and_the_gradebook(graded_class,
                                                                              report):
     out, students, _ = graded_class
     results = known_results()
     counted = [s for s in students if s != GRADER_ERROR
-               and results[students[s]]["extra_data"]["exercises"]["mcc"]["status"]
-               != "not started"]
+               and results[students[s]].exercise("mcc").status != "not started"]
     failed: Counter[str] = Counter()
     ran: Counter[str] = Counter()  # the quick gradings leave the slow checks out
     for student in counted:
-        for test in results[students[student]]["tests"]:
-            if set(test["extra_data"]["devices"].values()) != {"not run"}:
-                ran[title(test)] += 1
-                failed[title(test)] += test["score"] < test["max_score"]
-    checks = by_title(report)
-    assert set(checks) == {title(t) for t in results["reference"]["tests"]}
-    for name, stats in checks.items():
+        for check in checks(results[students[student]]):
+            if check.ran:
+                ran[check.title] += 1
+                failed[check.title] += check.score < check.max_score
+    titled = by_title(report)
+    assert set(titled) == {check.title for check in checks(results["reference"])}
+    for name, stats in titled.items():
         assert (len(stats.failed), stats.students) == (failed[name], ran[name]), name
     rates = [c.failure_rate for c in report.checks]
     assert rates == sorted(rates, reverse=True) and rates[0] > 0
@@ -137,31 +138,30 @@ def test_failure_rates_and_scores_are_those_of_the_results_and_the_gradebook(gra
 def test_each_checks_most_common_mistake_is_the_most_planted_mutants(report):
     results = known_results()
     expects = {v.name: v.expect for v in variants("mcc", "MUTANTS")}
-    checks = by_title(report)
+    titled = by_title(report)
     compared = 0
-    for test in results["reference"]["tests"]:
+    for check in checks(results["reference"]):
         showing = [name for name in sorted(PLANTED, key=PLANTED.get, reverse=True)
-                   if name in expects and title(test) in checks_hinting(results[name],
+                   if name in expects and check.title in checks_hinting(results[name],
                                                                         expects[name])]
         if not showing:
             continue
-        hint, students = checks[title(test)].hints.most_common(1)[0]
-        assert expects[showing[0]].lower() in hint.lower(), (title(test), hint)
+        hint, students = titled[check.title].hints.most_common(1)[0]
+        assert expects[showing[0]].lower() in hint.lower(), (check.title, hint)
         assert students >= PLANTED[showing[0]]
         compared += 1
     assert compared >= 4
 
 
-def checks_hinting(results: dict, text: str) -> set[str]:
+def checks_hinting(result: SubmissionResult, text: str) -> set[str]:
     """The checks whose failure names the known mistake `text` as their hint: in the
     feedback and as the typed fact the report counts."""
-    return {title(t) for t in results["tests"] if text.lower() in t["output"].lower()
-            and any(text.lower() in f.get("hint", "").lower()
-                    for f in t["extra_data"].get("diagnosis", {}).values())}
+    return {c.title for c in checks(result) if text.lower() in c.output.lower()
+            and any(text.lower() in run.hint.lower() for run in c.runs)}
 
 
-def checks_whose_output_says(results: dict, text: str) -> set[str]:
-    return {title(t) for t in results["tests"] if text in t["output"]}
+def checks_whose_output_says(result: SubmissionResult, text: str) -> set[str]:
+    return {c.title for c in checks(result) if text in c.output}
 
 
 @pytest.mark.parametrize(("submission", "fault", "symptom"), [
@@ -236,7 +236,7 @@ def test_the_page_opens_in_a_headless_browser_on_a_phone(graded_class, report, t
     # The page, plus a script its policy lets run (by a nonce) that measures it, and one
     # that fails: the console watch must see that failure, or it cannot be trusted.
     probe = tmp_path / "probe.html"
-    probe.write_text(text.replace(class_report.POLICY, class_report.POLICY
+    probe.write_text(text.replace(class_page.POLICY, class_page.POLICY
                                   + "; script-src 'nonce-probe'").replace(
         "</body>", PROBE + '<script nonce="probe">planted_failure()</script></body>'))
     measured = chromium("--dump-dom", probe.as_uri())
@@ -274,6 +274,6 @@ def test_students_files_reach_the_page_as_text_and_never_break_the_report(tmp_pa
     pairs = similar_pairs("mcc", {**modules, "cat": garbled, "dan": huge}, None)
     assert len(pairs) == 3 and not any("dan" in (p.first, p.second) for p in pairs)
     report = class_report.ClassReport([], [], [], [], pairs[:1], 0.5)
-    page = class_report.page(report)
+    page = class_page.page(report)
     assert "<script>" not in page and "<b>ann</b>" not in page
     assert "&lt;script&gt;" in page and "&lt;b&gt;ann&lt;/b&gt;" in page

@@ -32,8 +32,10 @@ import torch
 from grader import ROOT
 from grader.isolation import confinement
 from grader.isolation.wire import printable
+from grader.judging.reports import load as read_results
+from grader.judging.results import SubmissionResult
 from grader.tests.breakouts import DAEMON_NAME, breakouts, snoop_source, snoops
-from grader.tests.grading import copy_of_checkout, failing_checks, run_grader
+from grader.tests.grading import checks, copy_of_checkout, failing_checks, run_grader
 from grader.tests.test_student_release import solution_lines
 
 AVAILABLE = confinement.available()
@@ -68,13 +70,13 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 
 def _grade(checkout: Path, out: Path, targets: list[Path],
-           env: dict[str, str] | None = None) -> dict[str, dict]:
+           env: dict[str, str] | None = None) -> dict[str, SubmissionResult]:
     process = run_grader("grade", "--exercise", "mcc", "--device", "cpu", "--quick",
                          "--out", str(out), *(f"--target={t}" for t in targets),
                          cwd=checkout, env={**ENVIRONMENT, **(env or {})})
     assert process.returncode == 0, process.stdout + process.stderr
     assert "\x1b" not in process.stdout + process.stderr
-    return {target.name: json.loads((out / target.name / "results.json").read_text())
+    return {target.name: read_results(out / target.name / "results.json")
             for target in targets}
 
 
@@ -148,8 +150,7 @@ def graded_breakouts(checkout, snooping, tmp_path_factory) -> dict:
     before = _snapshot(checkout)
     results = _grade(checkout, tmp / "out", targets, snooping["env"])
     time.sleep(1)  # a detached process that survived would rewrite the reports meanwhile
-    reports = {t.name: json.loads((tmp / "out" / t.name / "results.json").read_text())
-               for t in targets}
+    reports = {t.name: read_results(tmp / "out" / t.name / "results.json") for t in targets}
     daemons = _daemons(checkout)
     after = _snapshot(checkout)
     planted = [p for s in sites for p in (s / "breakout.pth", s / "sitecustomize.py")
@@ -165,10 +166,10 @@ def graded_breakouts(checkout, snooping, tmp_path_factory) -> dict:
 @pytest.mark.parametrize("breakout", breakouts(), ids=lambda b: b.name)
 def test_breakout_scores_only_its_honest_work(graded_breakouts, breakout):
     results = graded_breakouts["results"][breakout.name]
-    full = sum(test["max_score"] for test in results["tests"])
+    full = sum(check.max_score for check in checks(results))
     expected = full if breakout.honest else 0
-    assert results["score"] == expected, (breakout.description,
-                                          failing_checks(results) or results["score"])
+    assert results.score == expected, (breakout.description,
+                                       failing_checks(results) or results.score)
 
 
 @CONFINED
@@ -183,8 +184,8 @@ def test_no_breakout_changes_the_checkout_or_site_packages(graded_breakouts):
 @CONFINED
 def test_after_the_breakouts_the_reference_gets_full_marks_and_the_stub_zero(graded_breakouts):
     again = graded_breakouts["again"]
-    assert again["reference"]["score"] == sum(t["max_score"] for t in again["reference"]["tests"])
-    assert again["exercises"]["score"] == 0
+    assert again["reference"].score == sum(c.max_score for c in checks(again["reference"]))
+    assert again["exercises"].score == 0
 
 
 @CONFINED
@@ -214,7 +215,7 @@ def test_no_secret_of_the_graders_environment_reaches_a_submission(graded_breako
 @CONFINED
 def test_forged_output_is_marked_and_stripped(graded_breakouts):
     results = graded_breakouts["results"]["forges_output"]
-    text = json.dumps(results, ensure_ascii=False)
+    text = json.dumps(results.to_dict(), ensure_ascii=False)
     assert "\x1b" not in text and "\u202e" not in text
     feedback = "\n".join(failing_checks(results).values())
     assert "| total              20/20" in feedback
@@ -236,7 +237,7 @@ def test_a_directory_at_the_report_path_is_a_clear_error(tmp_path):
 @CONFINED
 def test_results_say_how_workers_were_confined(graded_breakouts):
     results = graded_breakouts["results"]["writes_checkout"]
-    assert results["extra_data"]["environment"]["confinement"] == asdict(AVAILABLE)
+    assert results.environment["confinement"] == asdict(AVAILABLE)
 
 
 @pytest.fixture(scope="module")
@@ -255,12 +256,12 @@ def graded_snoops(checkout, snooping, graded_breakouts) -> dict:
         while True:
             datagrams.append(snooping["listener"].recv(4096))
     return {"targets": graded_breakouts["results"], "datagrams": datagrams,
-            "class": {student: json.loads((out / student / "results.json").read_text())
+            "class": {student: read_results(out / student / "results.json")
                       for student in ("copier", "classmate")},
             "known": checkout / KNOWN_SUBMISSIONS}
 
 
-def _feedback(results: dict) -> str:
+def _feedback(results: SubmissionResult) -> str:
     return "\n".join(failing_checks(results).values())
 
 
@@ -268,15 +269,15 @@ def _feedback(results: dict) -> str:
 @pytest.mark.parametrize("grading", ["targets", "class"])
 def test_a_copier_gets_nothing_of_its_classmate(graded_snoops, grading):
     results = graded_snoops[grading]
-    full = sum(test["max_score"] for test in results["classmate"]["tests"])
-    assert results["classmate"]["score"] == full, failing_checks(results["classmate"])
-    assert results["copier"]["score"] == 0, failing_checks(results["copier"])
+    full = sum(check.max_score for check in checks(results["classmate"]))
+    assert results["classmate"].score == full, failing_checks(results["classmate"])
+    assert results["copier"].score == 0, failing_checks(results["copier"])
 
 
 @CONFINED
 def test_files_beside_the_checkout_and_in_home_are_absent(graded_snoops):
     results = graded_snoops["targets"]["prints_planted_files"]
-    text = json.dumps(results)
+    text = json.dumps(results.to_dict())
     assert PLANTED_PIN not in text and PLANTED_ROSTER not in text
     assert _feedback(results).count("Permission denied") == 2
 
@@ -305,7 +306,7 @@ def test_the_judges_command_line_is_refused(graded_snoops):
 
 @CONFINED
 def test_results_say_reads_are_allowlisted_and_every_socket_refused(graded_snoops):
-    confined = graded_snoops["targets"]["classmate"]["extra_data"]["environment"]["confinement"]
+    confined = graded_snoops["targets"]["classmate"].environment["confinement"]
     assert confined["reads_allowlisted"] and confined["network_blocked"]
 
 
@@ -353,8 +354,8 @@ def test_a_correct_submission_opens_nothing_outside_the_allowlist(checkout, tmp_
     # Python's path finder lists the checkout's root, which stays hidden (see the fork
     # server's PRELOAD).
     assert refused - {str(checkout.resolve())} == set()
-    results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["score"] == sum(test["max_score"] for test in results["tests"]), \
+    results = read_results(tmp_path / "out" / "results.json")
+    assert results.score == sum(check.max_score for check in checks(results)), \
         failing_checks(results)
 
 

@@ -16,12 +16,12 @@ from grader import ROOT
 from grader.exercises import declared_points, exercise_names
 from grader.isolation import forkserver
 from grader.isolation.sandbox import Sandbox
+from grader.judging import reports
 from grader.judging.grading import checks_left_out
 from grader.judging.results import ExerciseResult, SubmissionResult
 from grader.tests.grading import (
-    check_name,
+    checks,
     copy_of_checkout,
-    exercise_result,
     failing_checks,
     graded,
     run_grader,
@@ -34,7 +34,7 @@ HOSTILE = pytest.mark.xdist_group("mcc-hostile")
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
 
 
-def hostile_results() -> dict:
+def hostile_results() -> dict[str, SubmissionResult]:
     # Short limits: the hanging submission would otherwise cost 20 s per check.
     return graded("mcc", ("HOSTILE",), timeout_scale=0.25)
 
@@ -46,7 +46,7 @@ def test_hostile_submission_loses_only_what_it_breaks(variant):
     feedback = "\n".join(failing_checks(results).values())
     if variant.expect is not None:
         assert variant.expect.lower() in feedback.lower(), feedback
-    kept = {check_name(test) for test in results["tests"] if test["score"] == test["max_score"]}
+    kept = {check.name for check in checks(results) if check.score == check.max_score}
     assert set(variant.keeps) <= kept, f"{variant.description} broke {set(variant.keeps) - kept}"
     assert "Traceback" not in feedback and "grader/" not in feedback, feedback
 
@@ -54,31 +54,33 @@ def test_hostile_submission_loses_only_what_it_breaks(variant):
 @HOSTILE
 def test_import_failures_are_failed_not_not_started():
     for name in ("raises_on_import", "syntax_error"):
-        result = exercise_result(hostile_results()[name], "mcc")
-        assert (result["score"], result["status"]) == (0, "failed")
+        result = hostile_results()[name].exercise("mcc")
+        assert (result.score, result.status) == (0, "failed")
 
 
 @HOSTILE
 def test_flooded_output_is_capped():
     results = hostile_results()["floods_output"]
-    assert exercise_result(results, "mcc")["status"] == "passed"
-    assert len(json.dumps(results)) < 200_000
+    assert results.exercise("mcc").status == "passed"
+    assert len(json.dumps(reports.gradescope(results))) < 200_000
 
 
 @HOSTILE
 def test_results_validate_against_gradescope_schema():
-    for results in hostile_results().values():
-        jsonschema.validate(results, SCHEMA)
-        assert sum(t["score"] for t in results["tests"]) == results["score"]
+    for result in hostile_results().values():
+        rendered = reports.gradescope(result)
+        jsonschema.validate(rendered, SCHEMA)
+        assert sum(t["score"] for t in rendered["tests"]) == rendered["score"]
 
 
-def without_times(results: dict) -> dict:
-    results = json.loads(json.dumps(results))
-    results.pop("execution_time")
-    results["extra_data"].pop("started_at")
-    for test in results["tests"]:
-        test["extra_data"].pop("times")  # seconds, CPU and wall, differ from run to run
-    return results
+def without_times(result: SubmissionResult) -> SubmissionResult:
+    """The result less what differs from run to run: when, and seconds of CPU and wall."""
+    result.started_at, result.seconds = "", 0.0
+    for check in checks(result):
+        for run in check.runs:
+            run.seconds = run.cpu_seconds = 0.0
+            run.longest_call, run.retries = None, 0
+    return result
 
 
 @pytest.mark.xdist_group("twice")
@@ -99,20 +101,20 @@ def test_same_submission_same_grade(tmp_path):
         (submission / f"{exercise}.py").write_text(mutant.source(exercise))
     outputs = []
     for run in ("first", "second"):
-        out = tmp_path / f"{run}.json"
+        out = tmp_path / run
         junit = tmp_path / f"{run}.xml"
         process = run_grader("grade", "--target", str(submission), "--device", "cpu",
                              *(f"--exercise={exercise}" for exercise in exercises),
-                             "--json", str(out), "--junit", str(junit))
+                             "--out", str(out), "--junit", str(junit))
         assert process.returncode == 0, process.stderr
         assert "partial" in process.stdout
         widest = max(process.stdout.splitlines(), key=len)
         assert len(widest) <= 80, f"a line of {len(widest)} columns: {widest}"
-        outputs.append(without_times(json.loads(out.read_text())))
+        outputs.append(without_times(reports.load(out / "results.json")))
         suites = ET.parse(junit).getroot()
         assert int(suites.get("failures")) > 0
     assert outputs[0] == outputs[1]
-    assert 0 < outputs[0]["score"] < sum(declared_points(e) for e in exercises)
+    assert 0 < outputs[0].score < sum(declared_points(e) for e in exercises)
 
 
 @pytest.mark.parametrize(
@@ -146,11 +148,11 @@ def test_quick_grade_leaves_out_the_slow_checks_and_says_so(tmp_path):
     assert process.returncode == 0, process.stderr
     assert "quick grade: the slow checks" in process.stdout
     assert max(map(len, process.stdout.splitlines())) <= 80
-    results = json.loads(report.read_text())
-    graded_checks = {check_name(test) for test in results["tests"]}
+    results = reports.load(report)  # Gradescope's, which carries the results document
+    graded_checks = {check.name for check in checks(results)}
     assert slow_checks("mcc") and not slow_checks("mcc") & graded_checks
     assert "test_mcc_matches_sklearn" in graded_checks
-    assert 0 < exercise_result(results, "mcc")["max_score"] < declared_points("mcc")
+    assert 0 < results.exercise("mcc").max_score < declared_points("mcc")
 
 
 def test_check_pattern_grades_only_the_matching_checks(tmp_path):
@@ -161,14 +163,14 @@ def test_check_pattern_grades_only_the_matching_checks(tmp_path):
                          "--json", str(report), "--out", str(tmp_path))
     assert process.returncode == 0, process.stderr
     assert "only the checks matching 'confusion_counts' or" in process.stdout
-    results = json.loads(report.read_text())
-    graded_checks = {check_name(test) for test in results["tests"]}
+    results = reports.load(report)
+    graded_checks = {check.name for check in checks(results)}
     assert "test_mcc_matches_sklearn" in graded_checks
     assert graded_checks - {"test_mcc_matches_sklearn"}
     assert all("confusion_counts" in name for name in graded_checks - {"test_mcc_matches_sklearn"})
-    mcc = exercise_result(results, "mcc")
-    assert mcc["score"] == mcc["max_score"] == sum(t["max_score"] for t in results["tests"])
-    assert mcc["max_score"] < declared_points("mcc")
+    mcc = results.exercise("mcc")
+    assert mcc.score == mcc.max_score == sum(check.max_score for check in checks(results))
+    assert mcc.max_score < declared_points("mcc")
     nothing = run_grader("grade", "--exercise", "mcc", "--check", "no_such_check",
                          "--out", str(tmp_path))
     assert nothing.returncode == 2

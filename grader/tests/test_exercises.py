@@ -27,8 +27,7 @@ from grader.exercises import (
 )
 from grader.tests.grading import (
     BY_HAND_MUTANTS,
-    check_name,
-    exercise_result,
+    checks,
     failing_checks,
     graded,
     minimums,
@@ -99,29 +98,29 @@ def test_enough_variants(exercise):
 @pytest.mark.parametrize("exercise", per_exercise())
 def test_reference_gets_full_marks(exercise):
     results = graded(exercise)["reference"]
-    assert exercise_result(results, exercise) == {
-        "score": declared_points(exercise), "max_score": declared_points(exercise),
-        "status": "passed"}, failing_checks(results)
+    result = results.exercise(exercise)
+    assert (result.score, result.max_score, result.status) == (
+        declared_points(exercise), declared_points(exercise), "passed"), failing_checks(results)
 
 
 @pytest.mark.parametrize("exercise", per_exercise())
 def test_stub_is_not_started(exercise):
     results = graded(exercise)["stub"]
-    assert exercise_result(results, exercise)["score"] == 0
-    assert exercise_result(results, exercise)["status"] == "not started"
+    assert results.exercise(exercise).score == 0
+    assert results.exercise(exercise).status == "not started"
 
 
 @pytest.mark.parametrize(("exercise", "variant"), per_exercise("MUTANTS"))
 def test_mutant_loses_points_and_is_told_why(exercise, variant):
     results = graded(exercise)[variant.name]
-    result = exercise_result(results, exercise)
-    assert result["score"] < result["max_score"], f"{variant.description}: full marks"
+    result = results.exercise(exercise)
+    assert result.score < result.max_score, f"{variant.description}: full marks"
     outputs = failing_checks(results)
     feedback = "\n".join(outputs.values())
     assert variant.expect.lower() in feedback.lower(), (
         f"{variant.description}: the feedback does not say {variant.expect!r}:\n{feedback}")
     named = set(variant.keeps) | {check for check, _ in (*variant.knock_on, *variant.unblamed)}
-    assert named <= {check_name(test) for test in results["tests"]}, "no such check"
+    assert named <= {check.name for check in checks(results)}, "no such check"
     assert set(variant.keeps).isdisjoint(outputs), (
         f"{variant.description}: a function that uses the broken one lost points too")
     for check, phrase in variant.knock_on:
@@ -137,18 +136,17 @@ def test_mutant_loses_points_and_is_told_why(exercise, variant):
 @pytest.mark.parametrize(("exercise", "variant"), per_exercise("ALTERNATIVES"))
 def test_alternative_gets_full_marks(exercise, variant):
     results = graded(exercise)[variant.name]
-    result = exercise_result(results, exercise)
-    assert result["score"] == result["max_score"], (variant.description, failing_checks(results))
+    result = results.exercise(exercise)
+    assert result.score == result.max_score, (variant.description, failing_checks(results))
 
 
 @pytest.mark.parametrize("exercise", per_exercise())
 def test_every_check_is_failed_by_some_mutant(exercise):
     results = graded(exercise)
-    checks = {check_name(test) for test in results["reference"]["tests"]}
-    caught = {check_name(test) for name, result in results.items()
-              if name in {v.name for v in variants(exercise, "MUTANTS")}
-              for test in result["tests"] if test["score"] < test["max_score"]}
-    assert checks - caught == set(), "checks that no mutant fails"
+    every = {check.name for check in checks(results["reference"])}
+    caught = {name for mutant in variants(exercise, "MUTANTS")
+              for name in failing_checks(results[mutant.name])}
+    assert every - caught == set(), "checks that no mutant fails"
 
 
 BY_HAND_PARAMS = [pytest.param(*row, marks=pytest.mark.xdist_group(row[0]), id=row[0])
@@ -157,10 +155,10 @@ BY_HAND_PARAMS = [pytest.param(*row, marks=pytest.mark.xdist_group(row[0]), id=r
 
 @pytest.mark.parametrize(("exercise", "mutant", "rule"), BY_HAND_PARAMS)
 def test_by_hand_violations_are_listed_for_staff(exercise, mutant, rule):
-    """results.json names the broken by-hand rule; no correct submission is flagged."""
+    """The results document names the broken by-hand rule; no correct submission is
+    flagged."""
     results = graded(exercise)
-    listed = exercise_result(results[mutant], exercise).get("by_hand_violations", [])
+    listed = results[mutant].exercise(exercise).by_hand_violations
     assert any(rule in line for line in listed), listed
     correct = ["reference", *(v.name for v in variants(exercise, "ALTERNATIVES"))]
-    assert [name for name in correct
-            if "by_hand_violations" in exercise_result(results[name], exercise)] == []
+    assert [name for name in correct if results[name].exercise(exercise).by_hand_violations] == []

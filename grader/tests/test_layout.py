@@ -8,6 +8,7 @@ those inside functions too: a lazy import does not make a circle go away.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from grader import ROOT
 
@@ -90,3 +91,28 @@ def test_the_walk_sees_an_upward_import_and_a_circle(tmp_path, monkeypatch):
             failure)
     else:
         raise AssertionError("the circle was not found")
+
+
+MAX_LINES = 400  # an engine file longer than this holds two jobs: split it along its seam
+
+
+def long_files(root: Path) -> list[str]:
+    """The engine's files (its self-tests aside) over MAX_LINES lines, with their length."""
+    found = []
+    for path in sorted((root / "grader").rglob("*.py")):
+        relative = path.relative_to(root)
+        lines = len(path.read_text().splitlines())
+        if relative.parts[1] != "tests" and lines > MAX_LINES:
+            found.append(f"{relative}: {lines} lines")
+    return found
+
+
+def test_no_engine_file_is_over_the_line_limit():
+    assert long_files(ROOT) == []
+
+
+def test_the_line_limit_sees_a_long_file(tmp_path):
+    (tmp_path / "grader" / "tests").mkdir(parents=True)
+    (tmp_path / "grader" / "judge.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (tmp_path / "grader" / "tests" / "test_long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    assert long_files(tmp_path) == [f"grader/judge.py: {MAX_LINES + 1} lines"]

@@ -9,14 +9,12 @@ run time); either way no check of its exercise counts, and results.json says why
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from grader import ROOT
 from grader.exercises import exercise_names
 from grader.isolation import by_hand, source_rules
-from grader.judging import feedback
+from grader.judging import feedback, reports
 from grader.tests.grading import BY_HAND_MUTANTS, failing_checks, run_grader, variants
 
 SHORTCUTS = '''
@@ -151,12 +149,11 @@ def test_a_submission_that_replaces_a_probe_scores_zero_and_is_flagged(tmp_path)
                          *(f"--target={tmp_path / name}" for name in REACHES))
     assert process.returncode == 0, process.stderr
     for name, (_, phrase) in REACHES.items():
-        results = json.loads((tmp_path / "out" / name / "results.json").read_text())
-        mcc = results["extra_data"]["exercises"]["mcc"]
-        assert mcc["score"] == 0 and mcc["max_score"] > 0, name
-        assert any(phrase in line for line in mcc["tampering"]), (name, mcc)
+        results = reports.load(tmp_path / "out" / name / "results.json")
+        mcc = results.exercise("mcc")
+        assert mcc.score == 0 and mcc.max_score > 0, name
+        assert any(phrase in line for line in mcc.tampering), (name, mcc.tampering)
         # ... and as the typed fact of the run that found it, which the class report counts
-        assert any(phrase in facts.get("tampering", "") for test in results["tests"]
-                   for facts in test["extra_data"].get("diagnosis", {}).values()), name
+        assert any(phrase in run.tampering for check in mcc.checks for run in check.runs), name
         failing = failing_checks(results)
         assert failing and all("tampering" in text for text in failing.values()), failing

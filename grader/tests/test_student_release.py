@@ -70,12 +70,13 @@ def solution_lines() -> set[str]:
     return secret - COMMON_LINES
 
 
-def per_check(results: dict) -> dict:
+def per_check(result: SubmissionResult) -> dict:
     """What a grade is made of: each exercise's status, each check's score per device."""
     return {
-        "exercises": results["extra_data"]["exercises"],
-        "checks": {test["extra_data"]["check"]: (test["score"], test["extra_data"]["devices"])
-                   for test in results["tests"]},
+        "exercises": {e.name: (e.score, e.max_score, e.status, e.by_hand_violations,
+                               e.tampering) for e in result.exercises},
+        "checks": {check.name: (check.score, {run.device: run.outcome for run in check.runs})
+                   for exercise in result.exercises for check in exercise.checks},
     }
 
 

@@ -8,7 +8,7 @@ This package's own module is the kit every exercise's probes share: `raised`, sp
 record what a submission did with a model, an optimizer or a loss, the random protein
 batches and small linear problems they train on, and `plotted`, the description of a
 figure. A judge reads them with `grader.judging.judge` (`expect_raises`, `expect_returned`,
-`expect_modes`, `expect_figure`, `expect_labels_legend_and_png`).
+`expect_modes`; figures: `grader.judging.figures`).
 """
 
 from __future__ import annotations
