@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import ROOT
-from grader.course import batch, release
+from grader.course import intake, release
 from grader.exercises import declared_points, exercise_names
 from grader.judging import environment, reports
 from grader.judging.grading import grade
@@ -79,7 +79,7 @@ def run_submission(root: Path) -> dict:
     """
     with tempfile.TemporaryDirectory(prefix="submission-") as tmp:
         staging = Path(tmp)
-        found = batch.stage(root / "submission", staging, exercise_names())
+        found = intake.stage(root / "submission", staging, exercise_names())
         if not found:  # every exercise not submitted: its document says so
             nothing = SubmissionResult(
                 str(root / "submission"),
