@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grader import ROOT
 from grader.exercises import exercise_names
-from grader.isolation.sandbox import _parents
+from grader.isolation import processes
 from solutions.variants import Variant
 
 STUDENTS = 24
@@ -57,9 +57,7 @@ def _pss_bytes(pid: int) -> int:
 
 
 def _tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for child, parent in _parents().items():
-        children.setdefault(parent, []).append(child)
+    children = processes.children()
     found, todo = [], [pid]
     while todo:
         found.append(todo.pop())
