@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from grader import ROOT
 from grader.exercises import exercise_names
@@ -29,15 +30,26 @@ QUICK_TARGET_CPU = 5.0  # seconds of CPU a QUICK=1 grade of one exercise takes a
 
 
 def grading_cpu_seconds(target: str, *args: str) -> float:
-    """CPU seconds (user + system) of one grading: the grader's, the fork server's and its
-    workers' (which the fork server reaps). The grader leaves its fork server to exit on its
-    own: this process adopts it (a child subreaper) and reaps it, so that its CPU counts."""
+    """CPU seconds (user + system) of one grading in this checkout (`graded_cost`)."""
+    return graded_cost(ROOT, target, *args)[1]
+
+
+def graded_cost(checkout: Path, target: str, *args: str) -> tuple[float, float]:
+    """(wall, CPU seconds) of one `python -m grader grade` in `checkout` (another checkout
+    runs with its own .venv): the CPU of the grader, its fork server and the workers (which
+    the fork server reaps).
+    The grader leaves its fork server to exit on its own: this process adopts it (a child
+    subreaper) and reaps it, so that its CPU counts."""
     import grader.isolation.subreaper  # noqa: F401 - on import, this process becomes a subreaper
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-m", "grader", "grade", "--target", target, "--device",
-                    "cpu", "--out", str(ROOT / "build" / "benchmark"), *args], cwd=ROOT,
+    started = time.perf_counter()
+    python = sys.executable if checkout == ROOT else str(checkout / ".venv" / "bin" / "python")
+    subprocess.run([python, "-m", "grader", "grade",
+                    "--target", target, "--device", "cpu", "--out",
+                    str(checkout / "build" / "benchmark"), *args], cwd=checkout,
                    check=True, capture_output=True)
+    wall = time.perf_counter() - started
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # the adopted fork server, once it has exited
         try:
@@ -46,7 +58,7 @@ def grading_cpu_seconds(target: str, *args: str) -> float:
         except ChildProcessError:
             break
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def quick_cpu_rows() -> list[tuple[str, str]]:

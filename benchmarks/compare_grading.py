@@ -12,36 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.bench_grading import graded_cost
 from grader import ROOT
-
-
-def _reap_adopted(seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                time.sleep(0.05)
-        except ChildProcessError:
-            return
-
-
-def full_grade(checkout: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the whole tree) of one cold full grade in `checkout`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-m", "grader", "grade",
-                    "--target", "solutions", "--device", "cpu", "--out", str(out)],
-                   cwd=checkout, check=True, capture_output=True)
-    wall = time.perf_counter() - started
-    _reap_adopted()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -49,16 +23,11 @@ def main() -> None:
     parser.add_argument("other", type=Path, help="the other checkout")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    # Here, not at the top: importing it makes this process a subreaper (a self-test imports
-    # every benchmark module, and its process must stay as it is).
-    import grader.isolation.subreaper  # noqa: F401
-
-    with tempfile.TemporaryDirectory(prefix="compare-grading-") as tmp:
-        for _ in range(args.rounds):
-            for name, checkout in (("other", args.other.resolve()), ("this", ROOT)):
-                wall, cpu = full_grade(checkout, Path(tmp) / name)
-                print(f"{name:5s} {checkout}: {wall:5.1f} s wall, {cpu:5.1f} s CPU, "
-                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+    for _ in range(args.rounds):
+        for name, checkout in (("other", args.other.resolve()), ("this", ROOT)):
+            wall, cpu = graded_cost(checkout, "solutions")
+            print(f"{name:5s} {checkout}: {wall:5.1f} s wall, {cpu:5.1f} s CPU, "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":
