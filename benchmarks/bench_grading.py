@@ -3,7 +3,6 @@ seconds per exercise, and the sandbox round trip."""
 
 from __future__ import annotations
 
-import os
 import resource
 import statistics
 import subprocess
@@ -16,47 +15,25 @@ from grader.exercises import exercise_names
 from grader.isolation.sandbox import Sandbox
 from tests.probes import mcc as mcc_probes
 
-
-def grading_seconds(*args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "grader", "grade", "--target", "solutions",
-                    "--device", "cpu", "--out", str(ROOT / "build" / "benchmark"), *args],
-                   cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - started
-
-
 FULL_TARGET_SECONDS = 15.0  # a full grade, wall, on two quiet cores (issue 32)
 QUICK_TARGET_CPU = 5.0  # seconds of CPU a QUICK=1 grade of one exercise takes after start-up
-
-
-def grading_cpu_seconds(target: str, *args: str) -> float:
-    """CPU seconds (user + system) of one grading in this checkout (`graded_cost`)."""
-    return graded_cost(ROOT, target, *args)[1]
 
 
 def graded_cost(checkout: Path, target: str, *args: str) -> tuple[float, float]:
     """(wall, CPU seconds) of one `python -m grader grade` in `checkout` (another checkout
     runs with its own .venv): the CPU of the grader, its fork server and the workers (which
-    the fork server reaps).
-    The grader leaves its fork server to exit on its own: this process adopts it (a child
-    subreaper) and reaps it, so that its CPU counts."""
-    import grader.isolation.subreaper  # noqa: F401 - on import, this process becomes a subreaper
+    the fork server reaps). The grader leaves its fork server to exit on its own: this
+    process adopts it (a child subreaper) and reaps it, so that its CPU counts."""
+    from grader.isolation import subreaper  # on import, this process becomes a subreaper
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     python = sys.executable if checkout == ROOT else str(checkout / ".venv" / "bin" / "python")
-    subprocess.run([python, "-m", "grader", "grade",
-                    "--target", target, "--device", "cpu", "--out",
-                    str(checkout / "build" / "benchmark"), *args], cwd=checkout,
+    subprocess.run([python, "-m", "grader", "grade", "--target", target, "--device", "cpu",
+                    "--out", str(checkout / "build" / "benchmark"), *args], cwd=checkout,
                    check=True, capture_output=True)
     wall = time.perf_counter() - started
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the adopted fork server, once it has exited
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                time.sleep(0.05)
-        except ChildProcessError:
-            break
+    subreaper.wait_for_children(timeout=30)  # the adopted fork server, once it has exited
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -67,8 +44,8 @@ def quick_cpu_rows() -> list[tuple[str, str]]:
     first call)."""
     rows = []
     for name in exercise_names():
-        startup = grading_cpu_seconds("exercises", "--exercise", name, "--quick")
-        total = grading_cpu_seconds("solutions", "--exercise", name, "--quick")
+        startup = graded_cost(ROOT, "exercises", "--exercise", name, "--quick")[1]
+        total = graded_cost(ROOT, "solutions", "--exercise", name, "--quick")[1]
         over = "" if total - startup <= QUICK_TARGET_CPU else \
             f"  OVER the {QUICK_TARGET_CPU:g} s target"
         rows.append((f"QUICK=1 grade of the reference: {name} (CPU after start-up)",
@@ -92,14 +69,13 @@ def round_trip_seconds(calls: int = 300) -> float:
 
 def run() -> list[tuple[str, str]]:
     rows = [(f"grade the reference: {name} (cpu, wall)",
-             f"{grading_seconds('--exercise', name):.1f} s") for name in exercise_names()]
-    full = grading_seconds()
-    over = "" if full <= FULL_TARGET_SECONDS else f"  OVER the {FULL_TARGET_SECONDS:g} s target"
-    rows.append(("grade the reference: all exercises (cpu, wall)", f"{full:.1f} s{over}"))
-    rows.append(("grade the reference: all exercises (CPU of the whole tree)",
-                 f"{grading_cpu_seconds('solutions'):.1f} s"))
+             f"{graded_cost(ROOT, 'solutions', '--exercise', name)[0]:.1f} s")
+            for name in exercise_names()]
+    wall, cpu = graded_cost(ROOT, "solutions")
+    over = "" if wall <= FULL_TARGET_SECONDS else f"  OVER the {FULL_TARGET_SECONDS:g} s target"
+    rows.append(("grade the reference: all exercises (cpu, wall)", f"{wall:.1f} s{over}"))
+    rows.append(("grade the reference: all exercises (CPU of the whole tree)", f"{cpu:.1f} s"))
     rows += quick_cpu_rows()
     rows.append(("sandbox round trip, median of 300 calls",
                  f"{round_trip_seconds() * 1e3:.2f} ms"))
     return rows
-

@@ -16,18 +16,14 @@ def run() -> list[tuple[str, str]]:
         return [("make test (pytest part)", "not run: make benchmark SUITE=1 runs it")]
     # A child subreaper: the warm graders' fork servers, adopted when their parents exit,
     # are reaped here, so that their CPU counts.
-    import grader.isolation.subreaper  # noqa: F401
+    from grader.isolation import subreaper
 
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist",
                            "loadgroup", "-p", "no:cacheprovider"], cwd=ROOT,
                           capture_output=True, text=True)
     wall = time.perf_counter() - started
-    while True:
-        try:
-            os.wait()
-        except ChildProcessError:
-            break
+    subreaper.wait_for_children()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = (done.stdout.strip().splitlines() or ["no output"])[-1]
     return [("make test (pytest part): wall", f"{wall:.0f} s ({summary})"),

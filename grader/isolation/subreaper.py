@@ -1,4 +1,6 @@
-"""Imported by the fork server only (`forkserver.PRELOAD`): it becomes a child subreaper.
+"""Imported by the fork server (`forkserver.PRELOAD`): it becomes a child subreaper. A
+benchmark or a self-test that measures a grading's whole CPU imports it too, then calls
+`wait_for_children`.
 
 A process that a submission detaches (setsid, a double fork) would be re-parented to init
 and outlive the grader. With the fork server as subreaper it is re-parented there instead,
@@ -9,6 +11,7 @@ import atexit
 import os
 import signal
 import sys
+import time
 import warnings
 
 from grader.isolation import processes
@@ -33,9 +36,21 @@ def _reap_before_exit(server: int = os.getpid()) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             continue
+    wait_for_children()
+
+
+def wait_for_children(timeout: float | None = None) -> None:
+    """Wait until this process has no child left, adopted ones included (so that their CPU
+    counts in its children's time); with `timeout`, give up after that many seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
-            os.wait()
+            if deadline is None:
+                os.wait()
+            elif os.waitpid(-1, os.WNOHANG)[0] == 0:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.05)
         except ChildProcessError:
             return
 

@@ -142,20 +142,16 @@ def test_a_class_interrupted_and_resumed_gets_every_expected_grade(tmp_path):
 # student's grading leaves behind when it exits comes back here, and is waited for, so this
 # process's children's CPU time is the whole tree's.
 GRADE_IN_A_SUBREAPER = """
-import ctypes, json, os, resource, sys
+import json, resource, sys
 from pathlib import Path
 from grader.course import batch
+from grader.isolation import subreaper
 from grader.judging.options import GradingOptions
-ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 batch.grade_class(submissions=Path(sys.argv[1]), out=Path(sys.argv[2]),
                   exercises=["mcc", "autograd_basics"],
                   options=GradingOptions(device="cpu", timeout_scale=0.02,
                                          check=("types",)))
-while True:
-    try:
-        os.wait()
-    except ChildProcessError:
-        break
+subreaper.wait_for_children()
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps(usage.ru_utime + usage.ru_stime))
 """
