@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.memory import peak_while_running
 from grader import ROOT
 from grader.exercises import exercise_names
-from grader.isolation import processes
 from solutions.variants import Variant
 
 STUDENTS = 24
@@ -46,25 +46,6 @@ def _mutants(exercise: str) -> list[Variant]:
     return importlib.import_module(f"solutions.variants.{exercise}").MUTANTS
 
 
-def _pss_bytes(pid: int) -> int:
-    """A process's proportional set size: pages it shares (a worker forked from the fork
-    server shares PyTorch with it) count once across the processes sharing them."""
-    try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:")), 0)
-
-
-def _tree(pid: int) -> list[int]:
-    children = processes.children()
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo += children.get(found[-1], [])
-    return found
-
-
 def _batch(submissions: Path, out: Path, jobs: int) -> tuple[float, int]:
     """(wall seconds, peak bytes of the whole tree) of one class grading."""
     started = time.perf_counter()
@@ -72,10 +53,7 @@ def _batch(submissions: Path, out: Path, jobs: int) -> tuple[float, int]:
                                 str(submissions), "--device", "cpu", "--jobs", str(jobs),
                                 "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, sum(_pss_bytes(pid) for pid in _tree(process.pid)))
-        time.sleep(2.0)  # reading every process's smaps costs CPU the grading would miss
+    peak = peak_while_running(process, interval=2.0)
     return time.perf_counter() - started, peak
 
 

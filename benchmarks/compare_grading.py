@@ -25,8 +25,8 @@ def main() -> None:
     args = parser.parse_args()
     for _ in range(args.rounds):
         for name, checkout in (("other", args.other.resolve()), ("this", ROOT)):
-            wall, cpu = graded_cost(checkout, "solutions")
-            print(f"{name:5s} {checkout}: {wall:5.1f} s wall, {cpu:5.1f} s CPU, "
+            cost = graded_cost(checkout, "solutions")
+            print(f"{name:5s} {checkout}: {cost.wall:5.1f} s wall, {cost.cpu:5.1f} s CPU, "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
 
 

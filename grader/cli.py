@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--fail-under", type=float, metavar="SCORE",
                    help="exit 1 when a submission scores below SCORE")
     g.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+    g.add_argument("--judges", type=int, choices=(1, 2), metavar="N",
+                   help="judging processes for the grade: 1 or 2 (default 2 on the CPU for "
+                        "several exercises with two cores or more, else 1)")
     g.add_argument("--save-reference", type=Path, metavar="DIR",
                    help="also save every reference result this grading compared with, as "
                         "recordings in DIR (to check that a release holds them)")
@@ -358,7 +361,7 @@ def _grade_command(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from None
     results = grade(targets=targets, exercises=args.exercise,
                     options=GradingOptions.read(partial(getattr, args)),
-                    save_reference=args.save_reference)
+                    save_reference=args.save_reference, judges=args.judges)
     for result in results:
         folder = args.out / Path(result.target).name if several else args.out
         if several:

@@ -218,7 +218,8 @@ class _Slots:
         # The grade writes its results document there; _finish moves it beside grading.json.
         partial = folder / GRADING_FOLDER / "results.json"
         shutil.rmtree(partial.parent, ignore_errors=True)  # an interrupted run's
-        argv = ["grade", "--target", str(staging), "--out", str(partial.parent),
+        # One judge per student: the class's jobs share the cores.
+        argv = ["grade", "--target", str(staging), "--out", str(partial.parent), "--judges=1",
                 *self.options.flags(),
                 *(f"--exercise={name}" for name in self.exercises)]
         started, cpu, log = time.monotonic(), 0.0, []

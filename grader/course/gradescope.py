@@ -89,7 +89,7 @@ def run_submission(root: Path) -> dict:
                     f"your submission: upload {', '.join(f'{n}.py' for n in exercise_names())} "
                     "(any of them), as they are in exercises/."}
         else:
-            (result,) = grade(targets=[staging], exercises=exercise_names())
+            (result,) = grade(targets=[staging], exercises=exercise_names(), judges=None)
             data = reports.gradescope(result)
             if result.internal_errors:
                 data["output"] = GRADER_ERROR_NOTE + data["output"]

@@ -98,6 +98,17 @@ def stop() -> None:
     multiprocessing.forkserver._forkserver._stop()  # noqa: SLF001 - no public way to wait
 
 
+def share_with_fork() -> None:
+    """In a process forked from the one that started the server (grader.judging.split): use
+    that server as it is. multiprocessing checks on it with waitpid, as on a child, which it
+    is not here; it lives as long as the process that started it."""
+    def running() -> None:
+        pass
+    # The module's function and the method its connections call.
+    multiprocessing.forkserver.ensure_running = running
+    multiprocessing.forkserver._forkserver.ensure_running = running  # noqa: SLF001
+
+
 def server_pid() -> int | None:
     """The pid of the server this process started; None before it starts."""
     return multiprocessing.forkserver._forkserver._forkserver_pid  # noqa: SLF001 - no public way

@@ -16,13 +16,16 @@ before it counts.
 
 from __future__ import annotations
 
+import array
+import contextlib
 import dataclasses
+import mmap
 import multiprocessing
 import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,8 +75,52 @@ class _Worker:
     calls: int = 0
 
 
-# Every live worker of this process's sandboxes: the sweep kills all else under the server.
-_LIVE_WORKERS: set[int] = set()
+class LiveWorkers:
+    """The pids of every live worker of this process's sandboxes, and of those of a judging
+    process forked from it (grader.judging.split): the sweep kills all else under the fork
+    server, so each judge must see the other's workers. They are kept in anonymous shared
+    memory, which a forked process shares; a lock, shared too, makes starting and recording
+    a worker one step for a sweep, which otherwise could take a sibling's worker for a stray
+    in between."""
+
+    SLOTS = 4096  # pids, 4 bytes each; a slot holding 0 is free
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, 4 * self.SLOTS)
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        # A judge killed while holding it would otherwise hang its sibling for good.
+        if not self._lock.acquire(timeout=60):
+            raise RuntimeError("a judging process died holding the live workers' lock")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def pids(self) -> set[int]:
+        return set(array.array("i", self._memory[:])) - {0}
+
+    def add(self, pid: int) -> None:
+        """Record `pid`; the caller holds the lock."""
+        self._put(0, pid)
+
+    def discard(self, pid: int) -> None:
+        with self.locked():
+            self._put(pid, 0)
+
+    def _put(self, old: int, new: int) -> None:
+        slots = array.array("i", self._memory[:])
+        if old not in slots:
+            if old == 0:
+                raise RuntimeError(f"more than {self.SLOTS} live workers")
+            return
+        at = 4 * slots.index(old)
+        self._memory[at:at + 4] = array.array("i", [new]).tobytes()
+
+
+_LIVE_WORKERS = LiveWorkers()
 
 
 @dataclass
@@ -163,7 +210,7 @@ class Sandbox:
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
         ctx = forkserver.ensure_running()
         module_path = target / f"{exercise}.py"
-        name = f"{self._started}-{exercise}"
+        name = f"{os.getpid()}-{self._started}-{exercise}"  # a forked judge shares the folder
         self._started += 1
         spec = WorkerSpec(
             exercise=exercise,
@@ -179,9 +226,10 @@ class Sandbox:
         )
         parent, child = ctx.Pipe()
         process = ctx.Process(target=serve, args=(child, spec), daemon=True)
-        process.start()
+        with _LIVE_WORKERS.locked():
+            process.start()
+            _LIVE_WORKERS.add(process.pid)
         child.close()
-        _LIVE_WORKERS.add(process.pid)
         started = processes.read(process.pid)
         return _Worker(process, parent, spec.output_path, started and started.parent)
 
@@ -210,9 +258,16 @@ class Sandbox:
         if worker.server is not None:
             _sweep(worker.server)
 
-    def close(self) -> None:
+    @property
+    def has_workers(self) -> bool:
+        return bool(self._workers)
+
+    def stop_workers(self) -> None:
         for key in list(self._workers):
             self._kill(key)
+
+    def close(self) -> None:
+        self.stop_workers()
         self._tmp.cleanup()
 
 
@@ -228,18 +283,19 @@ def _sweep(server: int) -> None:
     A killed process's children are re-parented to the server, so the sweep repeats
     until a pass finds nothing: a process that forks meanwhile is caught in the next.
     """
-    for _ in range(1000):
-        children = processes.children()
-        doomed = [pid for pid in children.get(server, []) if pid not in _LIVE_WORKERS]
-        if not doomed:
-            return
-        while doomed:
-            pid = doomed.pop()
-            doomed += children.get(pid, [])
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+    with _LIVE_WORKERS.locked():
+        for _ in range(1000):
+            children, live = processes.children(), _LIVE_WORKERS.pids()
+            doomed = [pid for pid in children.get(server, []) if pid not in live]
+            if not doomed:
+                return
+            while doomed:
+                pid = doomed.pop()
+                doomed += children.get(pid, [])
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
 
 def _read_output(path: str) -> str:

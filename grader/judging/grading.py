@@ -17,7 +17,7 @@ import torch
 
 from grader import ROOT
 from grader.exercises import declared_points, exercise_names, suite_path
-from grader.judging import environment, reports
+from grader.judging import environment, reports, split
 from grader.judging.options import DEFAULTS, GradingOptions
 from grader.judging.plugin import STATE, GradingState, SuiteError
 from grader.judging.reference import RECORDINGS, has_solutions, read_manifest
@@ -38,13 +38,15 @@ def grade(
     exercises: list[str] | None = None,
     options: GradingOptions = DEFAULTS,
     save_reference: Path | None = None,
+    judges: int | None = 1,
 ) -> list[SubmissionResult]:
     """Grade each target directory on the chosen exercises; one result per target.
 
     With `options.quick` or `options.check`, each exercise's maximum is the points of the
     checks graded. save_reference: also save every reference result the grading compared with, as
     recordings in this folder (live reference only): what a release must hold to grade
-    these targets as this checkout does.
+    these targets as this checkout does. judges: judging processes (grader.judging.split);
+    None: two where that is faster, one while saving the reference.
     """
     exercises = checked_exercises(targets, exercises)
     if not has_solutions() and read_manifest() is None:
@@ -53,8 +55,11 @@ def grade(
     if save_reference is not None and not has_solutions():
         raise UsageError("--save-reference needs the reference itself (solutions/), which a "
                          "release does not have")
+    if judges is None:
+        judges = 1 if save_reference else split.judges(exercises, options.device)
     state, started_at, seconds = _session(targets, exercises, options,
-                                          *(["--grade-record"] if save_reference else []))
+                                          *(["--grade-record"] if save_reference else []),
+                                          *(["-p", "grader.judging.split"] if judges > 1 else []))
     if state.selected == 0:
         raise UsageError(f"no check of {', '.join(exercises)} matches "
                          f"{' or '.join(map(repr, options.check))}")

@@ -85,8 +85,9 @@ def without_times(result: SubmissionResult) -> SubmissionResult:
 
 @pytest.mark.xdist_group("twice")
 def test_same_submission_same_grade(tmp_path):
-    """A submission with a known mistake in two exercises, graded twice: identical reports,
-    and a table that fits an 80-column terminal.
+    """A submission with a known mistake in two exercises, graded twice, by two judges
+    (grader.judging.split) then by one: identical reports, and a table that fits an
+    80-column terminal.
 
     Two exercises: the one with the longest name (the table's widest row), which trains a
     model, and mcc. Every other exercise's checks are graded a second time in the release
@@ -100,12 +101,12 @@ def test_same_submission_same_grade(tmp_path):
         mutant = variants(exercise, "MUTANTS")[0]
         (submission / f"{exercise}.py").write_text(mutant.source(exercise))
     outputs = []
-    for run in ("first", "second"):
+    for run, judges in (("first", 2), ("second", 1)):
         out = tmp_path / run
         junit = tmp_path / f"{run}.xml"
         process = run_grader("grade", "--target", str(submission), "--device", "cpu",
                              *(f"--exercise={exercise}" for exercise in exercises),
-                             "--out", str(out), "--junit", str(junit))
+                             "--out", str(out), "--junit", str(junit), f"--judges={judges}")
         assert process.returncode == 0, process.stderr
         assert "partial" in process.stdout
         widest = max(process.stdout.splitlines(), key=len)
