@@ -8,15 +8,17 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 EX ?=
 TARGET ?= exercises
 CHECK ?=
+JUDGES ?=
 GRADE_ARGS = --target $(TARGET) $(if $(EX),$(foreach e,$(EX),--exercise $(e))) \
-	$(if $(CHECK),$(foreach c,$(CHECK),--check '$(c)'))
+	$(if $(CHECK),$(foreach c,$(CHECK),--check '$(c)')) $(if $(JUDGES),--judges $(JUDGES))
 
 .DEFAULT_GOAL := help
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(wordlist 2,9,$(MAKEFILE_LIST)) $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  variables: EX=<exercise> (e.g. EX=mcc), TARGET=exercises|<dir>, DEVICE=cpu|cuda|all,"
-	@echo "             QUICK=1, CHECK=<part of a check's name> (e.g. CHECK=confusion_counts)"
+	@echo "             QUICK=1, CHECK=<part of a check's name> (e.g. CHECK=confusion_counts),"
+	@echo "             JUDGES=1|2 (judging processes; default 2 for several exercises on 2 cores)"
 
 $(STAMP):
 	@if [ -d $(VENV) ]; then echo "requirements.txt changed since $(VENV) was made: rebuilding it"; \

@@ -33,6 +33,8 @@ _SIBLING = pytest.StashKey[tuple[int, int, list[str]]]()  # (pid, reader, exerci
 def judges(exercises: list[str], device: str) -> int:
     """How many judges grade `exercises` on `device` (an option's value: cpu, cuda, all):
     two where there are two exercises or more, the CPU only, and two cores."""
+    # Linux only: elsewhere no affinity is read, and macOS does not survive a fork of a
+    # process that has started its frameworks' threads.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     cpu_only = device == "cpu" or (device == "all" and not torch.cuda.is_available())
     return 2 if len(exercises) > 1 and cpu_only and cores > 1 else 1
