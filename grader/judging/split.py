@@ -27,8 +27,6 @@ from grader.isolation import forkserver
 from grader.judging.plugin import STATE, GradingState, exercise_of
 from grader.judging.results import DeviceRun
 
-_SIBLING = pytest.StashKey[tuple[int, int, list[str]]]()  # (pid, reader, exercises)
-
 
 def judges(exercises: list[str], device: str) -> int:
     """How many judges grade `exercises` on `device` (an option's value: cpu, cuda, all):
