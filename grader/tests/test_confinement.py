@@ -195,6 +195,31 @@ def test_no_detached_process_outlives_the_grader(graded_breakouts):
 
 
 @CONFINED
+def test_two_judges_kill_the_daemons_and_spare_each_other(checkout, tmp_path):
+    """One grade, two judges (grader.judging.split): the mcc module detaches daemons, the
+    network_basics module is the reference's. Both exercises get full marks (the vandal does
+    the reference's work besides) and no daemon outlives the grade. The daemons die twice
+    over (the sweep, then the fork server's exit), so switching the sweep off makes this
+    grade a minute slower, not wrong; that a sweep spares the other judge's workers is
+    proven in test_judges, where a registry that is not shared fails."""
+    student = tmp_path / "student"
+    student.mkdir()
+    vandal = next(b for b in breakouts() if b.name == "leaves_daemons")
+    (student / "mcc.py").write_text(vandal.for_checkout(checkout))
+    shutil.copy(checkout / "solutions" / "network_basics.py", student)
+    process = run_grader("grade", "--target", str(student), "--exercise", "mcc",
+                         "--exercise", "network_basics", "--device", "cpu", "--quick",
+                         "--judges", "2", "--out", str(tmp_path / "out"), cwd=checkout,
+                         env=ENVIRONMENT)
+    assert process.returncode == 0, process.stdout + process.stderr
+    time.sleep(1)  # a daemon that survived would rewrite the report meanwhile
+    result = read_results(tmp_path / "out" / "results.json")
+    assert [(e.name, e.score) for e in result.exercises] == [
+        (e.name, e.max_score) for e in result.exercises], result.exercises
+    assert _daemons(checkout) == []
+
+
+@CONFINED
 def test_feedback_shows_neither_the_reference_nor_the_suite(graded_breakouts):
     feedback = "\n".join(failing_checks(graded_breakouts["results"]["prints_reference"]).values())
     stub = set((ROOT / "exercises" / "mcc.py").read_text().splitlines())
