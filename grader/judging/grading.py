@@ -57,6 +57,12 @@ def grade(
                          "release does not have")
     if judges is None:
         judges = 1 if save_reference else split.judges(exercises, options.device)
+    elif judges > 1 and not split.cpu_only(options.device):
+        raise UsageError("two judges grade on the CPU only: add --device cpu, or use one "
+                         "judge (--judges 1)")
+    elif judges > 1 and save_reference:
+        raise UsageError("--save-reference keeps what one judge asked of the reference: "
+                         "use one judge (--judges 1)")
     state, started_at, seconds = _session(targets, exercises, options,
                                           *(["--grade-record"] if save_reference else []),
                                           *(["-p", "grader.judging.split"] if judges > 1 else []))

@@ -34,8 +34,12 @@ def judges(exercises: list[str], device: str) -> int:
     # Linux only: elsewhere no affinity is read, and macOS does not survive a fork of a
     # process that has started its frameworks' threads.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    cpu_only = device == "cpu" or (device == "all" and not torch.cuda.is_available())
-    return 2 if len(exercises) > 1 and cpu_only and cores > 1 else 1
+    return 2 if len(exercises) > 1 and cpu_only(device) and cores > 1 else 1
+
+
+def cpu_only(device: str) -> bool:
+    """Whether grading on `device` (cpu, cuda, all) uses the CPU alone: two judges need it."""
+    return device == "cpu" or (device == "all" and not torch.cuda.is_available())
 
 
 @pytest.hookimpl(tryfirst=True)

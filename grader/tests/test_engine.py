@@ -124,6 +124,9 @@ def test_same_submission_same_grade(tmp_path):
         (["--exercise", "nope"], "unknown exercise nope"),
         (["--target", "/does/not/exist"], "is not a directory"),
         (["--target", "{empty}"], "holds no exercise module"),
+        (["--judges", "2", "--device", "cuda"], "two judges grade on the CPU only"),
+        (["--judges", "2", "--device", "cpu", "--save-reference", "{empty}"],
+         "use one judge (--judges 1)"),
     ],
 )
 def test_bad_input_gets_a_message_not_a_traceback(tmp_path, args, message):
