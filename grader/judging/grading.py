@@ -137,6 +137,9 @@ def _session(targets: list[Path], exercises: list[str], options: GradingOptions,
         # Nothing reads the log records pytest would capture around every phase of every
         # check: 0.5 to 1 CPU-s of a full grade (benchmarks/profile_grade.py).
         "-p", "no:logging",
+        # Nor the unraisable exceptions of the judge's own code (the submission's are the
+        # workers'): that plugin collects garbage twice at the end, 0.5 CPU-s of every grade.
+        "-p", "no:unraisableexception",
         "-W", "ignore",
         *extra,
     ]
