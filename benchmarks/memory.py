@@ -19,21 +19,11 @@ def pss_bytes(pid: int) -> int:
     return next((int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:")), 0)
 
 
-def tree(pid: int) -> list[int]:
-    """`pid` and every process under it."""
-    children = processes.children()
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo += children.get(found[-1], [])
-    return found
-
-
 def peak_while_running(process: subprocess.Popen, interval: float) -> int:
     """The largest summed PSS of `process`'s tree, read every `interval` seconds until it
     exits (reading every process's smaps costs CPU the measured work would miss)."""
     peak = 0
     while process.poll() is None:
-        peak = max(peak, sum(pss_bytes(pid) for pid in tree(process.pid)))
+        peak = max(peak, sum(pss_bytes(pid) for pid in processes.tree(process.pid)))
         time.sleep(interval)
     return peak

@@ -1,14 +1,16 @@
 """The machine's processes as Linux /proc shows them: the engine's one reader of /proc/PID/stat.
 
-The sandbox reads a worker's CPU time and its process tree with it, the fork server finds
-what is left under it at exit, a warm grader's controller finds the processes of its
-session. Elsewhere than Linux there is no /proc: no process is found, and none uses CPU.
+The sandbox reads a worker's CPU time and its process tree with it, and kills what a
+submission detached (`kill_under`, as the fork server does at exit with all that is left
+under it); a warm grader's controller finds the processes of its session. Elsewhere than
+Linux there is no /proc: no process is found, and none uses CPU.
 It imports nothing heavy: a warm grader's controller uses it and must stay light.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -68,19 +70,45 @@ def cpu_seconds(pid: int) -> float:
     return 0.0 if process is None else process.cpu_seconds
 
 
+def tree(pid: int) -> list[int]:
+    """`pid` and every living process under it."""
+    below = children()
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += below.get(found[-1], [])
+    return found
+
+
 def tree_cpu_seconds(pid: int) -> tuple[float, bool]:
     """`cpu_seconds` of `pid` and of every living descendant, and whether any of them is
     running or runnable ((0, False) without /proc)."""
-    tree = children()
-    total, runnable, todo = 0.0, False, [pid]
-    while todo:
-        current = todo.pop()
-        process = read(current)
-        if process is not None:
-            total += process.cpu_seconds
-            runnable = runnable or process.runnable
-        todo += tree.get(current, [])
+    total, runnable = 0.0, False
+    for process in filter(None, map(read, tree(pid))):
+        total += process.cpu_seconds
+        runnable = runnable or process.runnable
     return total, runnable
+
+
+def kill_under(parent: int, spare: set[int] = frozenset()) -> None:
+    """Kill every process under `parent` but its children in `spare` and theirs.
+
+    A killed process's children are re-parented to `parent` where it is their subreaper (the
+    fork server), so this repeats until a pass finds nothing: a process that forks meanwhile
+    is caught in the next.
+    """
+    for _ in range(1000):
+        below = children()
+        doomed = [pid for pid in below.get(parent, []) if pid not in spare]
+        if not doomed:
+            return
+        while doomed:
+            pid = doomed.pop()
+            doomed += below.get(pid, [])
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def session_members(session: int) -> list[int]:

@@ -278,24 +278,10 @@ def machine_is_loaded() -> bool:
 
 
 def _sweep(server: int) -> None:
-    """Kill every process under the fork server but the live workers and their children.
-
-    A killed process's children are re-parented to the server, so the sweep repeats
-    until a pass finds nothing: a process that forks meanwhile is caught in the next.
-    """
+    """Kill every process under the fork server but the live workers (of this judge and of
+    its sibling) and their children."""
     with _LIVE_WORKERS.locked():
-        for _ in range(1000):
-            children, live = processes.children(), _LIVE_WORKERS.pids()
-            doomed = [pid for pid in children.get(server, []) if pid not in live]
-            if not doomed:
-                return
-            while doomed:
-                pid = doomed.pop()
-                doomed += children.get(pid, [])
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+        processes.kill_under(server, spare=_LIVE_WORKERS.pids())
 
 
 def _read_output(path: str) -> str:

@@ -68,7 +68,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     mine = _run_claimed(session, by_exercise, order, reader)
     os.close(reader)
     theirs = [name for name in order if name not in mine]
-    if not _merge(state, _read_all(results_reader), theirs):
+    with os.fdopen(results_reader) as results:
+        sent = results.read()
+    if not _merge(state, sent, theirs):
         for name in theirs:
             _run_items(session, by_exercise[name])
     os.waitpid(pid, 0)
@@ -94,7 +96,8 @@ def _second_judge(session: pytest.Session, by_exercise: dict[str, list[pytest.It
         forkserver.share_with_fork()
         _fresh_capture(session.config)
         mine = _run_claimed(session, by_exercise, order, reader)
-        _write_all(results_writer, json.dumps(_results_of(state, mine)).encode())
+        with os.fdopen(results_writer, "w") as results:
+            json.dump(_results_of(state, mine), results)
         code = 0
     finally:
         state.sandbox.stop_workers()
@@ -136,7 +139,7 @@ def _results_of(state: GradingState, exercises: list[str]) -> dict:
     }
 
 
-def _merge(state: GradingState, data: bytes, exercises: list[str]) -> bool:
+def _merge(state: GradingState, data: str, exercises: list[str]) -> bool:
     """Add the second judge's results for `exercises` to `state`; False where they are not
     all there."""
     try:
@@ -153,17 +156,3 @@ def _merge(state: GradingState, data: bytes, exercises: list[str]) -> bool:
     state.runs.update(runs)
     return True
 
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    os.close(fd)
-
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks)
