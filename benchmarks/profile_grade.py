@@ -22,8 +22,6 @@ from pathlib import Path
 
 from grader import ROOT
 from grader.isolation import forkserver, processes
-from grader.judging import grading
-from grader.judging.options import GradingOptions
 
 
 def _judge_cpu() -> float:
@@ -38,6 +36,12 @@ def _workers_cpu() -> float:
 
 
 def main() -> None:
+    # Imported here, not at the top: every worker the fork server starts imports this module
+    # again (multiprocessing re-imports a `python -m` main module not named __main__), and the
+    # judging side (pytest, the suites) would add about 0.15 CPU-s to each worker measured.
+    from grader.judging import grading
+    from grader.judging.options import GradingOptions
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grades", type=int, default=3)
     parser.add_argument("--exercise", action="append", help="default: all")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.isolation import by_hand, forkserver, processes, source_rules, wire
+from grader.isolation import by_hand, forkserver, frame, processes, source_rules, wire
 from grader.isolation.source_rules import SourceFindings
 from grader.isolation.wire import Crashed, ErrorKind, TimedOut, TimeLimit, WorkerError
 from grader.isolation.worker import OUTPUT_CAP, Request, WorkerSpec, serve
@@ -200,6 +200,15 @@ class Sandbox:
             reply = wire.load_reply(worker.conn.recv_bytes())
         except (EOFError, OSError, BrokenPipeError):
             return dataclasses.replace(self._crashed(key), **limits)
+        except frame.Unreadable:
+            # The submission wrote into the worker's channel: what follows there is not to
+            # be trusted to answer the next request, so the next call gets a fresh worker.
+            cpu = processes.cpu_seconds(pid) - cpu_before
+            self._kill(key)
+            return Outcome(error=WorkerError(ErrorKind.EXCEPTION),
+                           output=wire.printable(_read_output(worker.output_path)),
+                           cpu_seconds=cpu, wall_seconds=time.perf_counter() - started,
+                           **limits)
         wall = time.perf_counter() - started
         times = {"cpu_seconds": processes.cpu_seconds(pid) - cpu_before,
                  "wall_seconds": wall, **limits}

@@ -3,9 +3,10 @@
 The worker turns whatever a probe returns into plain data: numbers, strings, lists,
 dicts and CPU tensors. Each tensor travels with what was observed of it (device,
 dtype, shape, type), and anything else is reduced to a description of its type.
-The judging side loads it with `torch.load(weights_only=True)`, which rebuilds only
-tensors and builtin containers, so a submission can never plant an object whose
-`__eq__` or `__reduce__` runs in the process that counts points.
+It crosses as a frame of JSON and raw tensor bytes (grader.isolation.frame): the judging
+side rebuilds only builtin values and tensors of a known dtype from it, so a submission can
+never plant an object whose `__eq__` or `__reduce__` runs in the process that counts
+points, and a frame it garbles is `frame.Unreadable`, never an error of the grader's.
 
 A failed call crosses as typed facts (`WorkerError`: the exception, the by-hand rule, the
 tampering; the sandbox adds a timeout's or a crash's), never as a sentence: the judging
@@ -22,6 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 import torch
+
+from grader.isolation import frame
 
 _TENSOR = "__tensor__"
 _OBJECT = "__object__"
@@ -189,7 +192,7 @@ def dump_reply(reply: Reply) -> bytes:
     """Worker side: a reply as plain data (an enum or a dataclass would not load with
     weights_only)."""
     error = reply.error
-    return dumps({
+    return frame.pack({
         "value": reply.value, "output": reply.output, "seconds": reply.seconds,
         "error": error and {"kind": error.kind.value, "raised": _plain_fact(error.raised),
                             "traceback": error.traceback, "out_of_memory": error.out_of_memory,
@@ -204,8 +207,8 @@ def load_reply(data: bytes) -> Reply:
     """Judge side: a reply rebuilt from plain data. Student code shares the worker's
     process and could send anything: every field is checked, every text made printable,
     and a kind of error the worker does not send, or one without its facts, is an
-    exception of the submission's."""
-    plain = loads(data)
+    exception of the submission's. frame.Unreadable: not a frame `dump_reply` makes."""
+    plain = decode(frame.unpack(data))
     if not isinstance(plain, dict):
         plain = {"error": {}}
     seconds = plain.get("seconds")
@@ -308,20 +311,10 @@ def _short_repr(obj: Any) -> str:
     return text if len(text) <= _MAX_REPR else text[:_MAX_REPR] + "..."
 
 
-def dumps(obj: Any) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
-
-
 def load_plain(data: bytes) -> Any:
-    """Plain data saved by `dumps` (or `torch.save`); no code runs while loading it."""
+    """Plain data saved with `torch.save` (the recorded reference results); no code runs
+    while loading it."""
     return torch.load(io.BytesIO(data), weights_only=True)
-
-
-def loads(data: bytes) -> Any:
-    """Judge side: load and rebuild `Returned`/`Foreign` from the worker's plain data."""
-    return decode(load_plain(data))
 
 
 def decode(obj: Any) -> Any:

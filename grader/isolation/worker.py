@@ -8,11 +8,14 @@ parent enforces the time limit by killing the whole process group.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import importlib.abc
 import importlib.util
 import linecache
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import os
 import random
 import resource
@@ -116,6 +119,7 @@ def serve(conn, spec: WorkerSpec) -> None:
     """Entry point of the worker process: answer requests until the pipe closes."""
     os.setpgrp()  # the parent kills the whole group, children of student code included
     output = _confine(spec)
+    _close_inherited(keep=(conn.fileno(), output))
     submission: ModuleType | None = None
     import_error: WorkerError | None = None
     harness: dict[tuple[str, str], Any] = {}
@@ -133,7 +137,7 @@ def serve(conn, spec: WorkerSpec) -> None:
             return
         started = time.perf_counter()
         if submission is None and import_error is None:
-            submission, import_error = _import_submission(spec)
+            submission, import_error = _import_submission(spec, request.device)
         if import_error is None:
             import_error = _tampered(harness)
         if import_error is not None:
@@ -182,6 +186,22 @@ def _confine(spec: WorkerSpec) -> int:
     return output
 
 
+def _close_inherited(keep: tuple[int, ...]) -> None:
+    """Close every descriptor but stdin, stdout, stderr and `keep`. A worker inherits from
+    multiprocessing the write ends of the fork server's liveness pipe (a byte written there
+    stops the server, and every worker under it) and of the resource tracker's pipe (what
+    is registered there, any name, it unlinks when it exits), and a sentinel pipe: none of
+    them its own."""
+    listing = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    for fd in map(int, os.listdir(listing)):
+        if fd > 2 and fd not in keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor, now closed
+                os.close(fd)
+    # multiprocessing would write into whatever file takes their numbers next.
+    multiprocessing.forkserver._forkserver._forkserver_alive_fd = None  # noqa: SLF001
+    multiprocessing.resource_tracker._resource_tracker._fd = None  # noqa: SLF001
+
+
 def _lock_in(spec: WorkerSpec) -> None:
     """Read only the allowlist, write only the worker's folder, no socket, signals scoped
     (grader.isolation.confinement)."""
@@ -220,12 +240,13 @@ def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules,
 _MISSING = object()
 
 
-def _import_submission(spec: WorkerSpec) -> tuple[ModuleType | None, WorkerError | None]:
+def _import_submission(spec: WorkerSpec, device: str,
+                       ) -> tuple[ModuleType | None, WorkerError | None]:
     if spec.module_path is None:
         return None, WorkerError(ErrorKind.MISSING_MODULE)
     if spec.findings.tampering:  # never run
         return None, WorkerError(ErrorKind.TAMPERING, tampering=spec.findings.tampering)
-    _seed(0)
+    _seed(0, device)
     if not spec.trusted:
         # Before the submission binds any alias of what its exercise asks it to write.
         rule = by_hand.rule_of(spec.exercise)
@@ -260,7 +281,7 @@ def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> Reply:
         probe = getattr(importlib.import_module(request.probe_module), request.probe_name)
     except Exception as exc:  # noqa: BLE001 - the grader's own fault, reported as such
         return Reply(error=WorkerError(ErrorKind.INTERNAL, internal=repr(exc)))
-    _seed(request.seed)
+    _seed(request.seed, request.device)
     try:
         value = probe(submission, request.case, request.device)
         _sync(request.device)
@@ -273,10 +294,16 @@ def _run(submission: ModuleType, request: Request, spec: WorkerSpec) -> Reply:
     return Reply(value=plain)
 
 
-def _seed(seed: int) -> None:
+def _seed(seed: int, device: str) -> None:
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)  # seeds CUDA generators too
+    # Not torch.manual_seed: it also queues a lazy seeding of CUDA, XPU and MTIA when they
+    # are not initialised, formatting the stack each time (0.14 ms of every call, more than
+    # a small probe takes). The grader runs on the CPU and CUDA; a submission that starts
+    # CUDA in a CPU call gets CUDA's fixed default seed, and this seed from its next call.
+    torch.default_generator.manual_seed(seed)
+    if device.startswith("cuda") or torch.cuda.is_initialized():
+        torch.cuda.manual_seed_all(seed)
 
 
 def _sync(device: str) -> None:

@@ -31,12 +31,14 @@ import torch
 
 from grader import ROOT
 from grader.isolation import confinement
+from grader.isolation.sandbox import Sandbox
 from grader.isolation.wire import printable
 from grader.judging.reports import load as read_results
 from grader.judging.results import SubmissionResult
 from grader.tests.breakouts import DAEMON_NAME, breakouts, snoop_source, snoops
 from grader.tests.grading import checks, copy_of_checkout, failing_checks, run_grader
 from grader.tests.test_student_release import solution_lines
+from tests.probes import mcc as mcc_probes
 
 AVAILABLE = confinement.available()
 CONFINED = pytest.mark.skipif(
@@ -398,3 +400,38 @@ def test_no_file_a_worker_may_read_holds_a_line_of_a_solution():
     leaks = [f"{file.relative_to(root)}: {line.strip()}" for file in files
              for line in file.read_text(errors="replace").splitlines() if line.strip() in secret]
     assert leaks == []
+
+
+LISTS_ITS_DESCRIPTORS = '''
+import os
+import stat
+
+def confusion_counts(y_true, y_pred):
+    kinds = {}
+    for fd in range(1024):
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError:
+            continue
+        kinds[fd] = ("pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+                     else "file" if stat.S_ISREG(mode) else "device")
+    return kinds
+'''
+
+
+def test_a_worker_holds_only_its_channel_its_output_and_dev_null(tmp_path):
+    """multiprocessing hands each worker the write ends of the fork server's liveness pipe
+    and of the resource tracker's pipe: a byte in the first stops the server and every
+    worker under it, the other judge's included. A worker closes all it inherits but its
+    channel (one socket) and its output file; stdin is /dev/null."""
+    (tmp_path / "mcc.py").write_text(LISTS_ITS_DESCRIPTORS)
+    sandbox = Sandbox()
+    try:
+        held = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
+                           {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
+    finally:
+        sandbox.close()
+    assert held.ok, held.error
+    kinds = held.value
+    assert kinds[0] == "device" and kinds[1] == kinds[2] == "file", kinds
+    assert sorted(kind for fd, kind in kinds.items() if fd > 2) == ["file", "socket"], kinds

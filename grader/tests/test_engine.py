@@ -29,6 +29,7 @@ from grader.tests.grading import (
     variants,
 )
 from tests.probes import autograd_basics as autograd_probes
+from tests.probes import mcc as mcc_probes
 
 HOSTILE = pytest.mark.xdist_group("mcc-hostile")
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
@@ -224,6 +225,34 @@ def test_a_worker_imports_the_checkouts_packages_after_its_root_changed():
                               autograd_probes.gene_expression_descent,
                               {"lr": 0.05, "split": "train", "steps": 2}, "cpu")
         assert outcome.ok, outcome.error  # was: ModuleNotFoundError: No module named 'data'
+    finally:
+        sandbox.close()
+
+
+UNSEEDED = """
+import random
+
+import numpy as np
+import torch
+
+def confusion_counts(y_true, y_pred):
+    return [random.random(), float(np.random.rand()), torch.rand(2)]
+"""
+
+
+def test_every_call_starts_from_the_same_random_state(tmp_path):
+    """A submission that draws from Python's, NumPy's and torch's global generators without
+    seeding gets the same numbers in every call: its result depends on the case alone, not
+    on the calls before it."""
+    (tmp_path / "mcc.py").write_text(UNSEEDED)
+    sandbox = Sandbox()
+    try:
+        first, second = (sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
+                                     {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
+                         for _ in range(2))
+        assert first.ok and second.ok, (first.error, second.error)
+        assert first.value[:2] == second.value[:2]
+        assert first.value[2].value.equal(second.value[2].value)
     finally:
         sandbox.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.isolation import wire
+from grader.isolation import frame, wire
 from grader.isolation.sandbox import Outcome
 from grader.isolation.wire import (
     ByHandFinding,
@@ -114,5 +114,5 @@ def test_facts_cross_the_wire_and_forged_ones_do_not():
     for forged in ({"kind": "timeout"}, {"kind": "by_hand"},
                    {"kind": "by_hand", "by_hand": {**vars(ADOPT), "line": "16"}},
                    {"kind": "tampering", "tampering": [{"reach": "owns", "name": "x"}]}):
-        error = wire.load_reply(wire.dumps({"error": forged})).error
+        error = wire.load_reply(frame.pack({"error": forged})).error
         assert (error.kind, error.by_hand, error.tampering) == (ErrorKind.EXCEPTION, None, ())
