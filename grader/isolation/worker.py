@@ -221,8 +221,9 @@ HARNESS = ("tests.probes", "data", "grader.isolation.wire", "grader.isolation.by
 def _harness(exercise: str) -> dict[tuple[str, str], Any]:
     """The namespaces of HARNESS before the submission is imported: (module, name) -> object."""
     importlib.import_module(f"tests.probes.{exercise}")
+    below = tuple(f"{root}." for root in HARNESS)
     return {(name, attribute): value for name, module in list(sys.modules.items())
-            if any(name == root or name.startswith(f"{root}.") for root in HARNESS)
+            if name in HARNESS or name.startswith(below)
             for attribute, value in list(module.__dict__.items())}
 
 
