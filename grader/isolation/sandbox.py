@@ -40,6 +40,9 @@ STARTUP_ALLOWANCE = 10.0  # extra seconds for a worker's first call (imports)
 WAIT_CEILING = 5.0  # seconds a call may wait (sleep, block), in multiples of its CPU limit
 WALL_CEILING = 20.0  # a call's wall-clock limit, in multiples of its CPU limit
 POLL_INTERVAL = 0.2  # seconds between two readings of a running call's CPU time
+# Bytes one reply may take. The reference's largest is 13 kB (measured over a full grade):
+# a reply of gigabytes is a runaway shape, and reading it could exhaust the judge's memory.
+REPLY_LIMIT = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -197,18 +200,18 @@ class Sandbox:
                 return Outcome(error=WorkerError(ErrorKind.TIMEOUT, timed_out=timed_out),
                                output=wire.printable(_read_output(worker.output_path)),
                                cpu_seconds=cpu, wall_seconds=wall, **limits)
-            reply = wire.load_reply(worker.conn.recv_bytes())
-        except (EOFError, OSError, BrokenPipeError):
+            reply = wire.load_reply(worker.conn.recv_bytes(REPLY_LIMIT))
+        except (EOFError, OSError) as exc:
+            if isinstance(exc, OSError) and not worker.conn.closed and not worker.conn.readable:
+                # multiprocessing found the reply over REPLY_LIMIT and stopped reading it.
+                return self._refused(key, WorkerError(ErrorKind.UNSENDABLE,
+                                                      oversized=REPLY_LIMIT),
+                                     processes.cpu_seconds(pid) - cpu_before, started, limits)
             return dataclasses.replace(self._crashed(key), **limits)
         except frame.Unreadable:
-            # The submission wrote into the worker's channel: what follows there is not to
-            # be trusted to answer the next request, so the next call gets a fresh worker.
-            cpu = processes.cpu_seconds(pid) - cpu_before
-            self._kill(key)
-            return Outcome(error=WorkerError(ErrorKind.EXCEPTION),
-                           output=wire.printable(_read_output(worker.output_path)),
-                           cpu_seconds=cpu, wall_seconds=time.perf_counter() - started,
-                           **limits)
+            # The submission wrote into the worker's channel.
+            return self._refused(key, WorkerError(ErrorKind.EXCEPTION),
+                                 processes.cpu_seconds(pid) - cpu_before, started, limits)
         wall = time.perf_counter() - started
         times = {"cpu_seconds": processes.cpu_seconds(pid) - cpu_before,
                  "wall_seconds": wall, **limits}
@@ -241,6 +244,15 @@ class Sandbox:
         child.close()
         started = processes.read(process.pid)
         return _Worker(process, parent, spec.output_path, started and started.parent)
+
+    def _refused(self, key: tuple[str, str], error: WorkerError, cpu: float, started: float,
+                 limits: dict[str, float]) -> Outcome:
+        """A reply not read: what is left in the channel cannot be trusted to answer the
+        next request, so the worker is killed and the next call gets a fresh one."""
+        output = _read_output(self._workers[key].output_path)
+        self._kill(key)
+        return Outcome(error=error, output=wire.printable(output), cpu_seconds=cpu,
+                       wall_seconds=time.perf_counter() - started, **limits)
 
     def _crashed(self, key: tuple[str, str]) -> Outcome:
         worker = self._workers[key]

@@ -166,6 +166,7 @@ class WorkerError:
     tampering: tuple[Tampering, ...] = ()  # TAMPERING: what it reached
     timed_out: TimedOut | None = None  # TIMEOUT (the sandbox's finding)
     crashed: Crashed | None = None  # CRASH (the sandbox's finding)
+    oversized: int = 0  # UNSENDABLE: the bytes its reply passed, unread (the sandbox's finding)
     internal: str = ""  # INTERNAL: the grader's own fault, in its maintainers' words
 
 

@@ -74,6 +74,9 @@ def _what_it_did(error: WorkerError) -> str:
         return _timed_out(error.timed_out)
     if error.crashed is not None:
         return _crashed(error.crashed)
+    if error.oversized:
+        return (f"returned over {error.oversized // 2**20} MiB in one call, more than a "
+                "reply may take: the checks ask for results of kilobytes")
     if error.raised is None:  # forged or garbled by the submission
         return "sent the grader a reply it could not read"
     if error.by_hand is not None:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.isolation import frame, wire
-from grader.isolation.sandbox import Sandbox
+from grader.isolation.sandbox import REPLY_LIMIT, Sandbox
 from grader.isolation.wire import ErrorKind, Reply
 from tests.probes import mcc as mcc_probes
 
@@ -128,3 +128,29 @@ def test_a_reply_crosses_with_its_facts():
     assert (back.output, back.seconds, back.error) == ("hi", 0.25, None)
     returned, number = back.value["counts"]
     assert (returned.value.item(), returned.device, number) == (3, "cpu", 2.5)
+
+
+RETURNS_TOO_MUCH = """
+import torch
+
+def confusion_counts(y_true, y_pred):
+    if len(y_true) == 2:  # the first case: a result of 80 MiB
+        return torch.zeros(20 * 2**20)
+    return len(y_true)
+"""
+
+
+def test_a_reply_over_the_limit_is_refused_unread(tmp_path):
+    """A runaway result (a broadcast to too many dimensions) is not read into the judge's
+    memory: that call fails and says so, and the next gets a fresh worker."""
+    (tmp_path / "mcc.py").write_text(RETURNS_TOO_MUCH)
+    sandbox = Sandbox()
+    try:
+        refused = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
+                              {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
+        assert (refused.kind, refused.error.oversized) == (ErrorKind.UNSENDABLE, REPLY_LIMIT)
+        following = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
+                                {"y_true": [0, 1, 1], "y_pred": [0, 1, 0]}, "cpu")
+        assert following.ok and following.value == 3, following
+    finally:
+        sandbox.close()
