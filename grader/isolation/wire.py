@@ -318,9 +318,17 @@ def load_plain(data: bytes) -> Any:
     return torch.load(io.BytesIO(data), weights_only=True)
 
 
+_TENSOR_KEYS = frozenset({_TENSOR, "device", "type", "requires_grad"})
+_OBJECT_KEYS = frozenset({_OBJECT, "repr"})
+
+
 def decode(obj: Any) -> Any:
+    """`Returned` and `Foreign` rebuilt from `to_plain`'s dicts; frame.Unreadable for such
+    a dict that `to_plain` would not make (a forged one)."""
     if isinstance(obj, dict):
         if _TENSOR in obj:
+            if obj.keys() != _TENSOR_KEYS or not isinstance(obj[_TENSOR], torch.Tensor):
+                raise frame.Unreadable("a tensor's description")
             return Returned(
                 value=obj[_TENSOR],
                 device=printable(str(obj["device"])),
@@ -328,6 +336,8 @@ def decode(obj: Any) -> Any:
                 requires_grad=bool(obj["requires_grad"]),
             )
         if _OBJECT in obj:
+            if obj.keys() != _OBJECT_KEYS:
+                raise frame.Unreadable("an object's description")
             return Foreign(type_name=printable(str(obj[_OBJECT])),
                            text=printable(str(obj["repr"])))
         return {k: decode(v) for k, v in obj.items()}

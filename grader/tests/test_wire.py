@@ -83,7 +83,11 @@ GOOD = frame.pack({"value": (torch.ones(2, 2), [1.5, "x"]), "output": "", "secon
     struct.pack("!I", 12) + b'{"a":1,"b":2}',  # an object that is not a tag
     struct.pack("!I", 30) + b'{"dict":[[1.5,2]]}' + b" " * 12,  # a float key
     struct.pack("!I", 100_000) + b"[" * 50_000 + b"]" * 50_000,  # deep enough to recurse
-], ids=range(12))
+    frame.pack({"value": {"__tensor__": 5, "device": "cpu", "type": "Tensor",
+                          "requires_grad": False}}),  # a tensor that is a number
+    frame.pack({"value": {"__tensor__": torch.ones(1)}}),  # a tensor without its device
+    frame.pack({"value": {"__object__": "x"}}),  # an object without its repr
+], ids=range(15))
 def test_a_garbled_frame_is_unreadable(garbled):
     with pytest.raises(frame.Unreadable):
         wire.load_reply(garbled)
