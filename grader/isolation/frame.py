@@ -53,8 +53,11 @@ def pack(plain: Any) -> bytes:
             offset += len(data)
             return {"tensor": [str(obj.dtype).removeprefix("torch."), list(obj.shape),
                                offset - len(data), len(data)]}
-        raise TypeError(f"{type(obj).__name__} ({getattr(obj, 'dtype', '')}) cannot cross "
-                        "the wire")
+        if isinstance(obj, torch.Tensor):
+            raise TypeError(f"a tensor of dtype {str(obj.dtype).removeprefix('torch.')} "
+                            "cannot be sent to the grader (bool, integer, float and complex "
+                            "dtypes can)")
+        raise TypeError(f"a {type(obj).__name__} cannot be sent to the grader")
 
     text = json.dumps(tagged(plain), separators=(",", ":")).encode()
     return b"".join((_HEADER.pack(len(text)), text, *blobs))

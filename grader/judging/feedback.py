@@ -74,6 +74,8 @@ def _what_it_did(error: WorkerError) -> str:
         return _timed_out(error.timed_out)
     if error.crashed is not None:
         return _crashed(error.crashed)
+    if error.kind == ErrorKind.UNSENDABLE and error.raised is not None:
+        return f"returned what the grader cannot receive: {_exception(error)}"
     if error.oversized:
         return (f"returned over {error.oversized // 2**20} MiB in one call, more than a "
                 "reply may take: the checks ask for results of kilobytes")

@@ -50,6 +50,10 @@ CHANGED = Tampering(Reach.CHANGED, "tests.probes.mcc.confusion_counts")
      "your code was killed by SIGTERM on case {'n': 2}"),
     (WorkerError(ErrorKind.CRASH, crashed=Crashed(exit_code=3)),
      "your code exited with code 3 (os._exit or a hard crash) on case {'n': 2}"),
+    (WorkerError(ErrorKind.UNSENDABLE, Raised("TypeError", "a tensor of dtype qint8 cannot be "
+                                                         "sent to the grader")),
+     "your code returned what the grader cannot receive: TypeError: a tensor of dtype qint8 "
+     "cannot be sent to the grader on case {'n': 2}"),
     (WorkerError(ErrorKind.UNSENDABLE, oversized=64 * 2**20),
      "your code returned over 64 MiB in one call, more than a reply may take: the checks ask "
      "for results of kilobytes on case {'n': 2}"),

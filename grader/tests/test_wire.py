@@ -64,9 +64,9 @@ def test_a_tensors_view_crosses_as_its_values():
 
 
 def test_what_cannot_cross_says_so():
-    with pytest.raises(TypeError, match="cannot cross"):
+    with pytest.raises(TypeError, match="dtype float8_e4m3fn cannot be sent to the grader"):
         frame.pack(torch.zeros(2).to(torch.float8_e4m3fn))
-    with pytest.raises(TypeError, match="cannot cross"):
+    with pytest.raises(TypeError, match="a set cannot be sent"):
         frame.pack({1, 2})
 
 
@@ -158,3 +158,23 @@ def test_a_reply_over_the_limit_is_refused_unread(tmp_path):
         assert following.ok and following.value == 3, following
     finally:
         sandbox.close()
+
+
+RETURNS_FLOAT8 = """
+import torch
+
+def confusion_counts(y_true, y_pred):
+    return torch.zeros(4).to(torch.float8_e4m3fn)
+"""
+
+
+def test_a_result_that_cannot_cross_fails_its_call_and_says_why(tmp_path):
+    (tmp_path / "mcc.py").write_text(RETURNS_FLOAT8)
+    sandbox = Sandbox()
+    try:
+        outcome = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
+                              {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
+    finally:
+        sandbox.close()
+    assert outcome.kind == ErrorKind.UNSENDABLE, outcome
+    assert "dtype float8_e4m3fn cannot be sent" in outcome.error.raised.text
