@@ -30,9 +30,11 @@ from grader import ROOT
 from grader.course.release import tracked_files
 from grader.course.warm import CommandResult, WarmGrader
 from grader.exercises import exercise_names, marked_checks, suite_path
+from grader.isolation.sandbox import Outcome, Sandbox
 from grader.judging.results import CheckResult, SubmissionResult
 from grader.tests.batch_of_one import refusing_mutant
 from solutions.variants import DEFAULT_MINIMUMS, Variant
+from tests.probes import mcc as mcc_probes
 
 # (exercise, mutant, rule): the known mutants that take a shortcut their exercise's by-hand
 # rule forbids, and the rule as feedback and results.json state it. No other known
@@ -256,3 +258,15 @@ def same_plain(a, b) -> bool:
         return (type(a) is type(b) and len(a) == len(b)
                 and all(same_plain(x, y) for x, y in zip(a, b, strict=True)))
     return a == b or (a != a and b != b)
+
+
+def mcc_calls(folder: Path, source: str, *cases: dict) -> list[Outcome]:
+    """`source` as `folder`/mcc.py, its confusion_counts called on each case in turn by one
+    sandbox (an untrusted worker, replaced only where a call ends it)."""
+    (folder / "mcc.py").write_text(source)
+    sandbox = Sandbox()
+    try:
+        return [sandbox.run(folder, "mcc", mcc_probes.confusion_counts, case, "cpu")
+                for case in cases]
+    finally:
+        sandbox.close()

@@ -31,14 +31,18 @@ import torch
 
 from grader import ROOT
 from grader.isolation import confinement
-from grader.isolation.sandbox import Sandbox
 from grader.isolation.wire import printable
 from grader.judging.reports import load as read_results
 from grader.judging.results import SubmissionResult
 from grader.tests.breakouts import DAEMON_NAME, breakouts, snoop_source, snoops
-from grader.tests.grading import checks, copy_of_checkout, failing_checks, run_grader
+from grader.tests.grading import (
+    checks,
+    copy_of_checkout,
+    failing_checks,
+    mcc_calls,
+    run_grader,
+)
 from grader.tests.test_student_release import solution_lines
-from tests.probes import mcc as mcc_probes
 
 AVAILABLE = confinement.available()
 CONFINED = pytest.mark.skipif(
@@ -424,13 +428,7 @@ def test_a_worker_holds_only_its_channel_its_output_and_dev_null(tmp_path):
     and of the resource tracker's pipe: a byte in the first stops the server and every
     worker under it, the other judge's included. A worker closes all it inherits but its
     channel (one socket) and its output file; stdin is /dev/null."""
-    (tmp_path / "mcc.py").write_text(LISTS_ITS_DESCRIPTORS)
-    sandbox = Sandbox()
-    try:
-        held = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                           {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
-    finally:
-        sandbox.close()
+    [held] = mcc_calls(tmp_path, LISTS_ITS_DESCRIPTORS, {"y_true": [0, 1], "y_pred": [0, 1]})
     assert held.ok, held.error
     kinds = held.value
     assert kinds[0] == "device" and kinds[1] == kinds[2] == "file", kinds

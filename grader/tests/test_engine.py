@@ -24,12 +24,12 @@ from grader.tests.grading import (
     copy_of_checkout,
     failing_checks,
     graded,
+    mcc_calls,
     run_grader,
     slow_checks,
     variants,
 )
 from tests.probes import autograd_basics as autograd_probes
-from tests.probes import mcc as mcc_probes
 
 HOSTILE = pytest.mark.xdist_group("mcc-hostile")
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
@@ -244,17 +244,11 @@ def test_every_call_starts_from_the_same_random_state(tmp_path):
     """A submission that draws from Python's, NumPy's and torch's global generators without
     seeding gets the same numbers in every call: its result depends on the case alone, not
     on the calls before it."""
-    (tmp_path / "mcc.py").write_text(UNSEEDED)
-    sandbox = Sandbox()
-    try:
-        first, second = (sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                                     {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
-                         for _ in range(2))
-        assert first.ok and second.ok, (first.error, second.error)
-        assert first.value[:2] == second.value[:2]
-        assert first.value[2].value.equal(second.value[2].value)
-    finally:
-        sandbox.close()
+    case = {"y_true": [0, 1], "y_pred": [0, 1]}
+    first, second = mcc_calls(tmp_path, UNSEEDED, case, case)
+    assert first.ok and second.ok, (first.error, second.error)
+    assert first.value[:2] == second.value[:2]
+    assert first.value[2].value.equal(second.value[2].value)
 
 
 def test_a_broken_suite_is_one_line_with_file_and_line_and_exit_3(tmp_path):

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.isolation import frame, wire
-from grader.isolation.sandbox import REPLY_LIMIT, Sandbox
+from grader.isolation.sandbox import REPLY_LIMIT
 from grader.isolation.wire import ErrorKind, Reply
-from tests.probes import mcc as mcc_probes
+from grader.tests.grading import mcc_calls
 
 DTYPES = sorted(frame._DTYPES.values(), key=str)
 tensors = st.builds(
@@ -109,20 +109,15 @@ def confusion_counts(y_true, y_pred):
 '''
 
 
+FIRST, SECOND = {"y_true": [0, 1], "y_pred": [0, 1]}, {"y_true": [0, 1, 1], "y_pred": [0, 1, 0]}
+
+
 def test_a_submission_that_garbles_its_reply_fails_that_call_only(tmp_path):
     """The garbled call fails as the submission's fault; the next call gets a fresh worker
     and its own answer, not what the garbled one left in the channel."""
-    (tmp_path / "mcc.py").write_text(WRITES_INTO_ITS_CHANNEL)
-    sandbox = Sandbox()
-    try:
-        garbled = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                              {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
-        assert (garbled.kind, garbled.error.raised) == (ErrorKind.EXCEPTION, None), garbled
-        following = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                                {"y_true": [0, 1, 1], "y_pred": [0, 1, 0]}, "cpu")
-        assert following.ok and following.value == 3, following
-    finally:
-        sandbox.close()
+    garbled, following = mcc_calls(tmp_path, WRITES_INTO_ITS_CHANNEL, FIRST, SECOND)
+    assert (garbled.kind, garbled.error.raised) == (ErrorKind.EXCEPTION, None), garbled
+    assert following.ok and following.value == 3, following
 
 
 def test_a_reply_crosses_with_its_facts():
@@ -147,17 +142,9 @@ def confusion_counts(y_true, y_pred):
 def test_a_reply_over_the_limit_is_refused_unread(tmp_path):
     """A runaway result (a broadcast to too many dimensions) is not read into the judge's
     memory: that call fails and says so, and the next gets a fresh worker."""
-    (tmp_path / "mcc.py").write_text(RETURNS_TOO_MUCH)
-    sandbox = Sandbox()
-    try:
-        refused = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                              {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
-        assert (refused.kind, refused.error.oversized) == (ErrorKind.UNSENDABLE, REPLY_LIMIT)
-        following = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                                {"y_true": [0, 1, 1], "y_pred": [0, 1, 0]}, "cpu")
-        assert following.ok and following.value == 3, following
-    finally:
-        sandbox.close()
+    refused, following = mcc_calls(tmp_path, RETURNS_TOO_MUCH, FIRST, SECOND)
+    assert (refused.kind, refused.error.oversized) == (ErrorKind.UNSENDABLE, REPLY_LIMIT)
+    assert following.ok and following.value == 3, following
 
 
 RETURNS_FLOAT8 = """
@@ -169,12 +156,6 @@ def confusion_counts(y_true, y_pred):
 
 
 def test_a_result_that_cannot_cross_fails_its_call_and_says_why(tmp_path):
-    (tmp_path / "mcc.py").write_text(RETURNS_FLOAT8)
-    sandbox = Sandbox()
-    try:
-        outcome = sandbox.run(tmp_path, "mcc", mcc_probes.confusion_counts,
-                              {"y_true": [0, 1], "y_pred": [0, 1]}, "cpu")
-    finally:
-        sandbox.close()
+    [outcome] = mcc_calls(tmp_path, RETURNS_FLOAT8, FIRST)
     assert outcome.kind == ErrorKind.UNSENDABLE, outcome
     assert "dtype float8_e4m3fn cannot be sent" in outcome.error.raised.text
