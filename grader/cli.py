@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--roster", type=Path, metavar="CSV",
                    help="columns id, name, email: the gradebook's order, and who submitted nothing")
     c.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="students graded at once (default 1; about one per 2 cores)")
+                   help="students graded at once (default 1; about one per core: a "
+                        "student's grade keeps one busy; 1.3 GB of memory each)")
     c.add_argument("--resume", action="store_true",
                    help="skip students already graded in OUT (after an interruption)")
     c.add_argument("--slice", metavar="K/N",

@@ -227,10 +227,13 @@ def sbatch_array(ids: range, script: Path, *args: str) -> None:
 def array_tasks(ids: range, tasks: Iterable[int], script: Path, *args: str,
                 restart: int = 0) -> None:
     """Run the `tasks` of an array job of `ids` one after the other, as Slurm would: its
-    variables, from the submission folder, the script copied out of the repository, its
-    output where `#SBATCH --output` says."""
-    output = next(line.split("=", 1)[1] for line in script.read_text().splitlines()
-                  if line.startswith("#SBATCH --output="))
+    variables (the CPUs its `#SBATCH --cpus-per-task` asks for among them), from the
+    submission folder, the script copied out of the repository, its output where
+    `#SBATCH --output` says."""
+    directives = dict(line.removeprefix("#SBATCH ").split("=", 1)
+                      for line in script.read_text().splitlines()
+                      if line.startswith("#SBATCH --") and "=" in line)
+    output, cpus = directives["--output"], directives["--cpus-per-task"]
     with tempfile.TemporaryDirectory() as spool:
         copy = Path(spool) / "slurm_script"
         shutil.copy(script, copy)
@@ -239,7 +242,7 @@ def array_tasks(ids: range, tasks: Iterable[int], script: Path, *args: str,
                    "SLURM_ARRAY_TASK_MIN": str(ids.start), "SLURM_ARRAY_TASK_MAX": str(ids[-1]),
                    "SLURM_ARRAY_TASK_STEP": str(ids.step), "SLURM_RESTART_COUNT": str(restart),
                    "SLURM_ARRAY_TASK_COUNT": str(len(ids)), "SLURM_SUBMIT_DIR": str(ROOT),
-                   "GRADER_PYTHON": sys.executable}
+                   "SLURM_CPUS_PER_TASK": cpus, "GRADER_PYTHON": sys.executable}
             with open(output, "a") as log:
                 subprocess.run(["bash", str(copy), *args], cwd=ROOT, env=env, check=True,
                                stdout=log, stderr=log, timeout=600)
