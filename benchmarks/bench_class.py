@@ -2,7 +2,8 @@
 
 CPU seconds per student are read from each student's grading.json: the warm grader's tree
 (judge, fork server, workers) for that student, its start-up charged to the first student
-it grades. Peak memory is the summed PSS of the batch and every process under it.
+it grades; those of its code's own calls from its results.json. Peak memory is the summed
+PSS of the batch and every process under it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from benchmarks.memory import peak_while_running
 from grader import ROOT
 from grader.exercises import exercise_names
+from grader.judging import reports
 from solutions.variants import Variant
 
 STUDENTS = 24
@@ -63,6 +65,15 @@ def _cpu_per_student(out: Path, kinds: dict[str, str], kind: str | None = None) 
     return sum(cpu) / len(cpu)
 
 
+def _calls_cpu_per_student(out: Path, kinds: dict[str, str], kind: str) -> float:
+    """CPU seconds of the submission's own calls (its workers' while they ran), per student:
+    what no grader can save."""
+    cpu = [sum(run.cpu_seconds for exercise in reports.load(out / student / "results.json")
+               .exercises for check in exercise.checks for run in check.runs)
+           for student, k in kinds.items() if k == kind]
+    return sum(cpu) / len(cpu)
+
+
 def run() -> list[tuple[str, str]]:
     rows, walls = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
@@ -70,12 +81,16 @@ def run() -> list[tuple[str, str]]:
         for jobs in (1, 2):
             out = Path(tmp) / f"jobs{jobs}"
             walls[jobs], peak = _batch(Path(tmp) / "submissions", out, jobs)
+            calls = _calls_cpu_per_student(out, kinds, "correct")
             rows += [
                 (f"class of {STUDENTS}, --jobs {jobs}: wall", f"{walls[jobs]:.0f} s "
                  f"({walls[jobs] / STUDENTS:.1f} s per student)"),
                 (f"class of {STUDENTS}, --jobs {jobs}: CPU per student (all; correct ones)",
                  f"{_cpu_per_student(out, kinds):.1f} s; "
                  f"{_cpu_per_student(out, kinds, 'correct'):.1f} s"),
+                (f"class of {STUDENTS}, --jobs {jobs}: a correct student's CPU: its code's "
+                 "calls; the grader's (the rest)", f"{calls:.1f} s; "
+                 f"{_cpu_per_student(out, kinds, 'correct') - calls:.1f} s"),
                 (f"class of {STUDENTS}, --jobs {jobs}: peak memory of the job",
                  f"{peak / 2**30:.2f} GiB"),
             ]
