@@ -72,18 +72,29 @@ def record_key(exercise: str, probe: Callable, case: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# (reference folder, fingerprint of its modules) -> {(device, record key): outcome}: for the
+# whole process, since a warm grader grades student after student (grader.course.warm).
+_ANSWERED: dict[tuple[Path, str], dict[tuple[str, str], Outcome]] = {}
+
+
 @dataclass
 class LiveReference:
     """Runs the reference modules in the sandbox (trusted workers) and caches their results.
 
-    With `recording` set, it also keeps every result as plain data, to be saved.
+    The cache outlives the grading session: the reference answers every student alike (calls
+    are seeded, grading derandomized), so a warm grader asks it once per case for as long as
+    its modules' bytes stay the same. With `recording` set, it also keeps every result as
+    plain data, to be saved.
     """
 
     sandbox: Sandbox
     directory: Path
     recording: bool = False
-    _cache: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Outcome] = field(init=False)
     _records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._cache = _ANSWERED.setdefault((self.directory, _fingerprint(self.directory)), {})
 
     def serves(self, target: Path) -> bool:
         """Whether grading `target` is grading the reference itself (results are shared)."""
@@ -124,6 +135,14 @@ class LiveReference:
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         return manifest
+
+
+def _fingerprint(directory: Path) -> str:
+    """sha256 over the names and bytes of the reference's modules."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def recordings_hash(exercises: dict) -> str:

@@ -15,9 +15,10 @@ import pytest
 from grader import ROOT
 from grader.exercises import declared_points, exercise_names
 from grader.isolation import forkserver
-from grader.isolation.sandbox import Sandbox
+from grader.isolation.sandbox import Outcome, Sandbox
 from grader.judging import reports
 from grader.judging.grading import checks_left_out
+from grader.judging.reference import LiveReference
 from grader.judging.results import ExerciseResult, SubmissionResult
 from grader.tests.grading import (
     checks,
@@ -30,6 +31,7 @@ from grader.tests.grading import (
     variants,
 )
 from tests.probes import autograd_basics as autograd_probes
+from tests.probes import mcc as mcc_probes
 
 HOSTILE = pytest.mark.xdist_group("mcc-hostile")
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
@@ -249,6 +251,32 @@ def test_every_call_starts_from_the_same_random_state(tmp_path):
     assert first.ok and second.ok, (first.error, second.error)
     assert first.value[:2] == second.value[:2]
     assert first.value[2].value.equal(second.value[2].value)
+
+
+class CountingSandbox:
+    """Answers each reference call with how many it has been asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def run(self, *args, **kwargs) -> Outcome:
+        self.calls += 1
+        return Outcome(value=self.calls)
+
+
+def test_the_reference_answers_once_per_case_while_its_modules_are_unchanged(tmp_path):
+    """A warm grader's later sessions (later students) reuse the reference's answers; an
+    edited reference module is asked again."""
+    (tmp_path / "mcc.py").write_text("X = 1\n")
+    sandbox, case = CountingSandbox(), {"y_true": [0, 1], "y_pred": [0, 1]}
+
+    def asked() -> Outcome:  # by a new session's reference, as each grade makes one
+        return LiveReference(sandbox, tmp_path.resolve()).run(
+            "mcc", mcc_probes.confusion_counts, case, "cpu")
+
+    assert (asked().value, asked().value, sandbox.calls) == (1, 1, 1)
+    (tmp_path / "mcc.py").write_text("X = 2\n")
+    assert (asked().value, sandbox.calls) == (2, 2)
 
 
 def test_a_broken_suite_is_one_line_with_file_and_line_and_exit_3(tmp_path):
