@@ -46,18 +46,17 @@ def pack(plain: Any) -> bytes:
             return {"tuple": [tagged(item) for item in obj]}
         if type(obj) is dict:
             return {"dict": [[key, tagged(value)] for key, value in obj.items()]}
-        if type(obj) is torch.Tensor and str(obj.dtype).removeprefix("torch.") in _DTYPES:
-            flat = obj.resolve_conj().resolve_neg().contiguous().reshape(-1)
-            data = flat.view(torch.uint8).numpy().tobytes()
-            blobs.append(data)
-            offset += len(data)
-            return {"tensor": [str(obj.dtype).removeprefix("torch."), list(obj.shape),
-                               offset - len(data), len(data)]}
-        if isinstance(obj, torch.Tensor):
-            raise TypeError(f"a tensor of dtype {str(obj.dtype).removeprefix('torch.')} "
-                            "cannot be sent to the grader (bool, integer, float and complex "
-                            "dtypes can)")
-        raise TypeError(f"a {type(obj).__name__} cannot be sent to the grader")
+        if type(obj) is not torch.Tensor:
+            raise TypeError(f"a {type(obj).__name__} cannot be sent to the grader")
+        dtype = str(obj.dtype).removeprefix("torch.")
+        if dtype not in _DTYPES:
+            raise TypeError(f"a tensor of dtype {dtype} cannot be sent to the grader (bool, "
+                            "integer, float and complex dtypes can)")
+        flat = obj.resolve_conj().resolve_neg().contiguous().reshape(-1)
+        data = flat.view(torch.uint8).numpy().tobytes()
+        blobs.append(data)
+        offset += len(data)
+        return {"tensor": [dtype, list(obj.shape), offset - len(data), len(data)]}
 
     text = json.dumps(tagged(plain), separators=(",", ":")).encode()
     return b"".join((_HEADER.pack(len(text)), text, *blobs))

@@ -196,22 +196,21 @@ class Sandbox:
                     timed_out = TimedOut(TimeLimit.WALL, wall, cpu)
                 else:
                     continue
-                self._kill(key)
-                return Outcome(error=WorkerError(ErrorKind.TIMEOUT, timed_out=timed_out),
-                               output=wire.printable(_read_output(worker.output_path)),
-                               cpu_seconds=cpu, wall_seconds=wall, **limits)
+                return self._stopped(key, WorkerError(ErrorKind.TIMEOUT, timed_out=timed_out),
+                                     cpu, wall, limits)
             reply = wire.load_reply(worker.conn.recv_bytes(REPLY_LIMIT))
         except (EOFError, OSError) as exc:
             if isinstance(exc, OSError) and not worker.conn.closed and not worker.conn.readable:
                 # multiprocessing found the reply over REPLY_LIMIT and stopped reading it.
-                return self._refused(key, WorkerError(ErrorKind.UNSENDABLE,
+                return self._stopped(key, WorkerError(ErrorKind.UNSENDABLE,
                                                       oversized=REPLY_LIMIT),
-                                     processes.cpu_seconds(pid) - cpu_before, started, limits)
+                                     processes.cpu_seconds(pid) - cpu_before,
+                                     time.perf_counter() - started, limits)
             return dataclasses.replace(self._crashed(key), **limits)
-        except frame.Unreadable:
-            # The submission wrote into the worker's channel.
-            return self._refused(key, WorkerError(ErrorKind.EXCEPTION),
-                                 processes.cpu_seconds(pid) - cpu_before, started, limits)
+        except frame.Unreadable:  # the submission wrote into the worker's channel
+            return self._stopped(key, WorkerError(ErrorKind.EXCEPTION),
+                                 processes.cpu_seconds(pid) - cpu_before,
+                                 time.perf_counter() - started, limits)
         wall = time.perf_counter() - started
         times = {"cpu_seconds": processes.cpu_seconds(pid) - cpu_before,
                  "wall_seconds": wall, **limits}
@@ -245,14 +244,15 @@ class Sandbox:
         started = processes.read(process.pid)
         return _Worker(process, parent, spec.output_path, started and started.parent)
 
-    def _refused(self, key: tuple[str, str], error: WorkerError, cpu: float, started: float,
+    def _stopped(self, key: tuple[str, str], error: WorkerError, cpu: float, wall: float,
                  limits: dict[str, float]) -> Outcome:
-        """A reply not read: what is left in the channel cannot be trusted to answer the
-        next request, so the worker is killed and the next call gets a fresh one."""
-        output = _read_output(self._workers[key].output_path)
+        """A call the sandbox ends without reading a reply (a timeout, a reply refused):
+        the worker is killed, since what is or will be left in its channel cannot answer the
+        next request; the next call gets a fresh one."""
+        output_path = self._workers[key].output_path
         self._kill(key)
-        return Outcome(error=error, output=wire.printable(output), cpu_seconds=cpu,
-                       wall_seconds=time.perf_counter() - started, **limits)
+        return Outcome(error=error, output=wire.printable(_read_output(output_path)),
+                       cpu_seconds=cpu, wall_seconds=wall, **limits)
 
     def _crashed(self, key: tuple[str, str]) -> Outcome:
         worker = self._workers[key]

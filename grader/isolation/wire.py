@@ -190,8 +190,8 @@ _SENT = frozenset(ErrorKind) - {ErrorKind.TIMEOUT, ErrorKind.CRASH}
 
 
 def dump_reply(reply: Reply) -> bytes:
-    """Worker side: a reply as plain data (an enum or a dataclass would not load with
-    weights_only)."""
+    """Worker side: a reply as a frame of plain data (enums and dataclasses do not cross:
+    grader.isolation.frame)."""
     error = reply.error
     return frame.pack({
         "value": reply.value, "output": reply.output, "seconds": reply.seconds,

@@ -17,13 +17,6 @@ from grader.isolation.wire import ErrorKind, Reply
 from grader.tests.grading import mcc_calls
 
 DTYPES = sorted(frame._DTYPES.values(), key=str)
-tensors = st.builds(
-    lambda dtype, shape, seed: _tensor(dtype, shape, seed),
-    st.sampled_from(DTYPES), st.lists(st.integers(0, 3), max_size=3), st.integers(0, 99))
-scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text()
-plain = st.recursive(scalars | tensors, lambda inner: (
-    st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
-    | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)), max_leaves=8)
 
 
 def _tensor(dtype: torch.dtype, shape: list[int], seed: int) -> torch.Tensor:
@@ -31,6 +24,14 @@ def _tensor(dtype: torch.dtype, shape: list[int], seed: int) -> torch.Tensor:
     values = torch.randint(0, 255, shape, generator=generator, dtype=torch.uint8)
     return values.to(dtype) if dtype.is_floating_point or dtype.is_complex else \
         values.to(torch.int64).to(dtype)
+
+
+tensors = st.builds(_tensor, st.sampled_from(DTYPES),
+                    st.lists(st.integers(0, 3), max_size=3), st.integers(0, 99))
+scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text()
+plain = st.recursive(scalars | tensors, lambda inner: (
+    st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)), max_leaves=8)
 
 
 def same(a, b) -> bool:
