@@ -49,6 +49,8 @@ from grader.judging.results import (
     SubmissionResult,
 )
 
+pytest_plugins = ["grader.judging.cases"]  # its checks' cases drawn once, then replayed
+
 DEVICES = ("cpu", "cuda")
 NOT_SUBMITTED = "not submitted: the graded folder has no module for this exercise"
 
