@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from grader import ROOT
@@ -45,12 +46,17 @@ def exercise_names() -> list[str]:
 
 def declared_points(name: str) -> float:
     """The `EXERCISE_POINTS = ...` of a suite, read without importing it."""
-    for node in ast.parse(suite_path(name).read_text()).body:
+    return _declared_points(suite_path(name), suite_path(name).read_text())
+
+
+@functools.cache  # by the suite's text: every grade reads it, a warm grader many times
+def _declared_points(path: Path, source: str) -> float:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "EXERCISE_POINTS" for t in node.targets
         ):
             return float(ast.literal_eval(node.value))
-    raise ValueError(f"{suite_path(name)} does not declare EXERCISE_POINTS")
+    raise ValueError(f"{path} does not declare EXERCISE_POINTS")
 
 
 def marks_of(check: ast.FunctionDef) -> dict[str, ast.expr]:

@@ -27,9 +27,17 @@ EXERCISE_POINTS = 20
 COUNT_NAMES = ("tp", "tn", "fp", "fn")
 
 
+@per_case
 def oracle_counts(case: dict) -> tuple[int, int, int, int]:
     tn, fp, fn, tp = confusion_matrix(case["y_true"], case["y_pred"], labels=[0, 1]).ravel()
     return int(tp), int(tn), int(fp), int(fn)
+
+
+@per_case
+def oracle_mcc(case: dict) -> float:
+    """scikit-learn's MCC, binary or multiclass (its input validation costs a millisecond a
+    call: cached, as every submission is asked the same cases)."""
+    return float(sklearn_mcc(case["y_true"], case["y_pred"]))
 
 
 def counts_hint(got: tuple, expected: tuple) -> str | None:
@@ -107,7 +115,7 @@ def test_confusion_counts_match_sklearn(check, case):
 def test_mcc_matches_sklearn(check, case):
     """matthews_corrcoef agrees with scikit-learn on random labels"""
     got = student_mcc(check, case)
-    expected = sklearn_mcc(case["y_true"], case["y_pred"])
+    expected = oracle_mcc(case)
     assert_close(got, torch.tensor(expected, dtype=torch.float64), "matthews_corrcoef",
                  case=case, device=check.device,
                  hint=lambda a, e: "the sign is flipped: the numerator is TP*TN - FP*FN"
@@ -195,7 +203,7 @@ def test_multiclass_mcc_matches_sklearn(check, case):
     """multiclass_mcc equals scikit-learn's multiclass MCC for K = 2..6"""
     got = expect_tensor(check.student(probes.multiclass_mcc, case), "multiclass_mcc", case=case,
                         dtype="floating", shape=(), device=check.device)
-    expected = sklearn_mcc(case["y_true"], case["y_pred"])
+    expected = oracle_mcc(case)
     assert_close(got, torch.tensor(expected, dtype=torch.float64), "multiclass_mcc", case=case,
                  device=check.device,
                  hint="R_K is not the mean of one-vs-rest MCCs: build the K x K confusion "

@@ -94,11 +94,12 @@ class LiveReference:
     _records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.directory = self.directory.resolve()  # serves() compares with it on every call
         self._cache = _ANSWERED.setdefault((self.directory, _fingerprint(self.directory)), {})
 
     def serves(self, target: Path) -> bool:
         """Whether grading `target` is grading the reference itself (results are shared)."""
-        return Path(target).resolve() == self.directory.resolve()
+        return Path(target).resolve() == self.directory
 
     def run(self, exercise: str, probe: Callable, case: Any, device: str, *,
             timeout: float = DEFAULT_TIMEOUT, record: bool = True) -> Outcome:
