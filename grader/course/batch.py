@@ -77,6 +77,9 @@ class Grading:
     # The warm grader's CPU for this student: judge, fork server, workers (the first student a
     # warm grader grades is charged its start-up too, so the class's seconds add up).
     cpu_seconds: float = 0.0
+    # A warm grader was started for this student: its cpu_seconds hold that start-up
+    # (imports, the reference's first answers, drawing every check's cases).
+    started_grader: bool = False
     exit_code: int | None = None
     finished_at: str = ""
     grader: str = grader.__version__
@@ -222,10 +225,10 @@ class _Slots:
         argv = ["grade", "--target", str(staging), "--out", str(partial.parent), "--judges=1",
                 *self.options.flags(),
                 *(f"--exercise={name}" for name in self.exercises)]
-        started, cpu, log = time.monotonic(), 0.0, []
+        started, cpu, log, started_grader = time.monotonic(), 0.0, [], False
         for attempt in (1, 2):
             if warm is None or not warm.alive():
-                warm = self._start()
+                warm, started_grader = self._start(), True
             try:
                 reply = warm.run(argv, timeout=STUDENT_TIME_LIMIT)
             except subprocess.TimeoutExpired:
@@ -256,6 +259,7 @@ class _Slots:
                 warm = None
         grading.seconds = round(time.monotonic() - started, 1)
         grading.cpu_seconds, grading.exit_code = round(cpu, 1), code
+        grading.started_grader = started_grader
         (folder / "grader.log").write_text("\n".join(log))
         # Kept after a grader error too, for staff to read; the status says not to trust it.
         _finish(self.out, grading, partial if partial.is_file() else None)

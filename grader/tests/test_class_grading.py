@@ -194,7 +194,7 @@ def test_a_partial_submission_graded_on_a_saturated_machine_gets_its_full_marks(
     assert graded_class.returncode == 0, graded_class.stderr
     tree_cpu = json.loads(graded_class.stdout)
     grading = json.loads((out / "pia" / "grading.json").read_text())
-    assert grading["status"] == "partial", grading
+    assert grading["status"] == "partial" and grading["started_grader"], grading
     assert abs(grading["cpu_seconds"] - tree_cpu) <= 0.1 * tree_cpu, (grading, tree_cpu)
     results = reports.load(out / "pia" / "results.json")
     mcc = results.exercise("mcc")
@@ -311,6 +311,8 @@ def test_a_warm_grader_passes_nothing_from_one_student_to_the_next(tmp_path):
     finally:
         mark.unlink(missing_ok=True)
     assert [g.id for g in gradings] == ["a_polluter", "b_canary"]
+    # One warm grader for both: a fresh one for the canary would prove nothing.
+    assert [g.started_grader for g in gradings] == [True, False]
     canary = reports.load(out / "b_canary" / "results.json")
     mcc = canary.exercise("mcc")
     assert mcc.score == mcc.max_score > 0, reports.table(canary)
