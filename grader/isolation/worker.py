@@ -16,6 +16,7 @@ import importlib.util
 import linecache
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
+import operator
 import os
 import random
 import resource
@@ -25,6 +26,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -122,7 +124,7 @@ def serve(conn, spec: WorkerSpec) -> None:
     _close_inherited(keep=(conn.fileno(), output))
     submission: ModuleType | None = None
     import_error: WorkerError | None = None
-    harness: dict[tuple[str, str], Any] = {}
+    harness: Harness = {}
     if not spec.trusted:
         try:
             _lock_in(spec)
@@ -218,23 +220,33 @@ def _lock_in(spec: WorkerSpec) -> None:
 HARNESS = ("tests.probes", "data", "grader.isolation.wire", "grader.isolation.by_hand", "builtins")
 
 
-def _harness(exercise: str) -> dict[tuple[str, str], Any]:
-    """The namespaces of HARNESS before the submission is imported: (module, name) -> object."""
+# module name -> (its attribute names, their values) as the probe found them
+Harness = dict[str, tuple[tuple[str, ...], tuple[Any, ...]]]
+
+
+def _harness(exercise: str) -> Harness:
+    """The namespaces of HARNESS before the submission is imported."""
     importlib.import_module(f"tests.probes.{exercise}")
     below = tuple(f"{root}." for root in HARNESS)
-    return {(name, attribute): value for name, module in list(sys.modules.items())
-            if name in HARNESS or name.startswith(below)
-            for attribute, value in list(module.__dict__.items())}
+    return {name: (tuple(module.__dict__), tuple(module.__dict__.values()))
+            for name, module in list(sys.modules.items())
+            if name in HARNESS or name.startswith(below)}
 
 
-def _tampered(harness: dict[tuple[str, str], Any], modules: dict = sys.modules,
-              ) -> WorkerError | None:
-    """A tampering error when something in the harness was rebound or removed."""
-    for (name, attribute), value in harness.items():
+def _tampered(harness: Harness, modules: dict = sys.modules) -> WorkerError | None:
+    """A tampering error when something in the harness was rebound or removed (a module
+    replaced in sys.modules by anything but a module included). Checked before and after
+    every call, so each module's names are compared in C (map): 0.013-0.02 ms instead of
+    0.034-0.041 ms for a loop over them."""
+    for name, (names, values) in harness.items():
         module = modules.get(name)
-        if module is None or module.__dict__.get(attribute, _MISSING) is not value:
-            return WorkerError(ErrorKind.TAMPERING, tampering=(
-                Tampering(Reach.CHANGED, f"{name}.{attribute}"),))
+        namespace = module.__dict__ if type(module) is ModuleType else {}
+        if all(map(operator.is_, map(namespace.get, names, repeat(_MISSING)), values)):
+            continue
+        attribute = next(attribute for attribute, value in zip(names, values, strict=True)
+                         if namespace.get(attribute, _MISSING) is not value)
+        return WorkerError(ErrorKind.TAMPERING, tampering=(
+            Tampering(Reach.CHANGED, f"{name}.{attribute}"),))
     return None
 
 

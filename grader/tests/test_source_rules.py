@@ -136,6 +136,10 @@ REACHES = {
     # hidden from the source: caught when the probe's module changed under it
     "execs_the_import": ('exec("import tests.probes.mcc as _probes", globals())',
                          "changed the grader's tests.probes.mcc.confusion_counts"),
+    # ... and when sys.modules holds something else than a module under the probe's name
+    "swaps_the_module": ('exec("import sys, tests.probes.mcc as _probes; '
+                         'sys.modules[\'tests.probes.mcc\'] = 0", globals())',
+                         "changed the grader's tests.probes.mcc.__name__"),
 }
 
 
