@@ -38,7 +38,7 @@ def replayable(function: Callable) -> bool:
     settings = getattr(function, "_hypothesis_internal_use_settings", None)
     return (getattr(function, "is_hypothesis_test", False) and settings is not None
             and settings.derandomize and settings.database is None
-            and function._hypothesis_internal_use_seed is None)
+            and getattr(function, "_hypothesis_internal_use_seed", None) is None)
 
 
 def drawn_cases(check: Callable) -> list[dict[str, Any]]:
