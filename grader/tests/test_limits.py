@@ -3,7 +3,9 @@ waits forever is still stopped."""
 
 from __future__ import annotations
 
-from grader.isolation import forkserver
+import pytest
+
+from grader.isolation import forkserver, processes
 from grader.isolation import sandbox as sandbox_module
 from grader.isolation.sandbox import WAIT_CEILING, Sandbox
 from grader.isolation.wire import ErrorKind, TimeLimit
@@ -59,5 +61,40 @@ def test_a_call_stopped_by_the_wall_clock_runs_again_only_on_a_loaded_machine(tm
             assert outcome.kind == ErrorKind.TIMEOUT, outcome
             assert outcome.error.timed_out.limit == TimeLimit.WALL, outcome
             assert outcome.retried == loaded
+    finally:
+        sandbox.close()
+
+
+FORKS_A_BURNER = '''
+import os
+
+def confusion_counts(y_true, y_pred):
+    if os.fork() == 0:
+        while True:
+            pass
+    os.wait()
+    return "done"
+'''
+
+
+@pytest.mark.parametrize("lists_children", [True, False], ids=["children-files", "scan"])
+def test_the_cpu_of_a_calls_children_counts_against_its_limit(tmp_path, monkeypatch,
+                                                               lists_children):
+    """A call that waits while its child process burns the CPU is stopped at its CPU limit,
+    well before the wait ceiling: the limit is on the worker's whole process tree, and its
+    child is runnable. The tree is read from each thread's list of children where the kernel
+    keeps one, else from a scan of every process."""
+    if lists_children and not processes._LISTS_CHILDREN:  # noqa: SLF001
+        pytest.skip("this kernel lists no children under /proc/PID/task/TID")
+    monkeypatch.setattr(processes, "_LISTS_CHILDREN", lists_children)
+    (tmp_path / "forks").mkdir()
+    (tmp_path / "forks" / "mcc.py").write_text(FORKS_A_BURNER)
+    sandbox = Sandbox(startup_allowance=0.3)
+    try:
+        outcome = sandbox.run(tmp_path / "forks", "mcc", mcc_probes.confusion_counts, CASE,
+                              "cpu", timeout=0.3)
+        assert outcome.kind == ErrorKind.TIMEOUT, outcome
+        assert outcome.error.timed_out.limit == TimeLimit.CPU, outcome
+        assert outcome.cpu_seconds > outcome.cpu_limit
     finally:
         sandbox.close()
