@@ -99,7 +99,7 @@ _LISTS_CHILDREN = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/childr
 
 
 def tree_cpu_seconds(pid: int) -> tuple[float, bool]:
-    """`cpu_seconds` of `pid` and of every living descendant, and whether any of them is
+    """`cpu_seconds` of `pid` and of every descendant, and whether any of them is
     running or runnable ((0, False) without /proc)."""
     total, runnable = 0.0, False
     for process in filter(None, map(read, tree(pid))):
