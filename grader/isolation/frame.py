@@ -12,6 +12,7 @@ machine written in Python) took 0.1 ms a tensor and 0.4 ms a call.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from typing import Any
 
@@ -108,10 +109,7 @@ def _tensor(body: Any, blobs: memoryview) -> torch.Tensor:
             and type(offset) is int and type(length) is int and 0 <= offset
             and offset + length <= len(blobs)):
         raise Unreadable("a tensor's shape or place")
-    numel = 1
-    for n in shape:
-        numel *= n
-    if numel * dtype.itemsize != length:
+    if math.prod(shape) * dtype.itemsize != length:
         raise Unreadable(f"{length} bytes for a {dtype_name} tensor of shape {shape}")
     if length == 0:
         return torch.empty(shape, dtype=dtype)

@@ -199,24 +199,22 @@ class Sandbox:
                 return self._stopped(key, WorkerError(ErrorKind.TIMEOUT, timed_out=timed_out),
                                      cpu, wall, limits)
             reply = wire.load_reply(worker.conn.recv_bytes(REPLY_LIMIT))
+            refused = None
         except (EOFError, OSError) as exc:
-            if isinstance(exc, OSError) and not worker.conn.closed and not worker.conn.readable:
-                # multiprocessing found the reply over REPLY_LIMIT and stopped reading it.
-                return self._stopped(key, WorkerError(ErrorKind.UNSENDABLE,
-                                                      oversized=REPLY_LIMIT),
-                                     processes.cpu_seconds(pid) - cpu_before,
-                                     time.perf_counter() - started, limits)
-            return dataclasses.replace(self._crashed(key), **limits)
+            if not (isinstance(exc, OSError) and not worker.conn.closed
+                    and not worker.conn.readable):
+                return dataclasses.replace(self._crashed(key), **limits)
+            # multiprocessing found the reply over REPLY_LIMIT and stopped reading it.
+            refused = WorkerError(ErrorKind.UNSENDABLE, oversized=REPLY_LIMIT)
         except frame.Unreadable:  # the submission wrote into the worker's channel
-            return self._stopped(key, WorkerError(ErrorKind.EXCEPTION),
-                                 processes.cpu_seconds(pid) - cpu_before,
-                                 time.perf_counter() - started, limits)
+            refused = WorkerError(ErrorKind.EXCEPTION)
         wall = time.perf_counter() - started
-        times = {"cpu_seconds": processes.cpu_seconds(pid) - cpu_before,
-                 "wall_seconds": wall, **limits}
+        cpu = processes.cpu_seconds(pid) - cpu_before
+        if refused is not None:
+            return self._stopped(key, refused, cpu, wall, limits)
         self.round_trips.append(wall - reply.seconds)
         return Outcome(value=reply.value, error=reply.error, output=reply.output,
-                       seconds=reply.seconds, **times)
+                       seconds=reply.seconds, cpu_seconds=cpu, wall_seconds=wall, **limits)
 
     def _start(self, target: Path, exercise: str, device: str, trusted: bool) -> _Worker:
         ctx = forkserver.ensure_running()

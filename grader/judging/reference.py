@@ -141,7 +141,7 @@ class LiveReference:
 def _fingerprint(directory: Path) -> str:
     """sha256 over the names and bytes of the reference's modules."""
     digest = hashlib.sha256()
-    for path in sorted(Path(directory).glob("*.py")):
+    for path in sorted(directory.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
